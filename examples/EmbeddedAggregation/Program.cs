@@ -1,0 +1,2 @@
+// Replaced by the embedding API example once the runtime lands.
+System.Console.WriteLine("EmbeddedAggregation");

@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace Streams.Server.Commands;
+
+/// <summary>Lists the CLI's subcommands; each lives in its own file next to this one.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> All()
+    {
+        yield return VersionCommand.Create();
+    }
+}

@@ -91,7 +91,7 @@ public sealed class LogStore : IDisposable
             NativeFile.WriteAtomically(Path.Combine(temp, "topic.json"), JsonSerializer.SerializeToUtf8Bytes(config, TopicConfig.Json));
             Directory.Move(temp, dir);
             NativeFile.FlushDirectory(TopicsDirectory);
-            var topic = new LogTopic(name, dir, config, writable: true, _report);
+            var topic = new LogTopic(name, dir, config, writable: true, _report, Groups);
             _open[name] = topic;
             return topic;
         }
@@ -130,7 +130,7 @@ public sealed class LogStore : IDisposable
 
             var config = JsonSerializer.Deserialize<TopicConfig>(File.ReadAllBytes(configPath), TopicConfig.Json)
                          ?? throw new LogException($"{configPath} is empty");
-            var topic = new LogTopic(name, dir, config, writable, _report);
+            var topic = new LogTopic(name, dir, config, writable, _report, Groups);
             if (topic.IsWritable)
             {
                 _open[name] = topic;

@@ -10,9 +10,10 @@ public sealed class LogTopic : IDisposable
 {
     private readonly FileStream? _writerLock;
     private readonly PartitionLog[] _partitions;
+    private readonly Timer? _retention;
     private int _roundRobin = -1;
 
-    internal LogTopic(string name, string directory, TopicConfig config, bool writable, Action<string> report)
+    internal LogTopic(string name, string directory, TopicConfig config, bool writable, Action<string> report, ConsumerGroups? groups = null)
     {
         Name = name;
         Directory = directory;
@@ -42,6 +43,21 @@ public sealed class LogTopic : IDisposable
         {
             Dispose();
             throw;
+        }
+
+        if (IsWritable && groups is not null && config.RetentionCheckMs > 0)
+        {
+            _retention = new Timer(_ =>
+            {
+                try
+                {
+                    ApplyRetention(groups);
+                }
+                catch (Exception e) when (e is IOException or LogException or ObjectDisposedException)
+                {
+                    report($"topic '{name}': background retention failed: {e.Message}");
+                }
+            }, null, config.RetentionCheckMs, config.RetentionCheckMs);
         }
     }
 
@@ -109,6 +125,7 @@ public sealed class LogTopic : IDisposable
     /// <summary>Closes the partitions and releases the writer lock.</summary>
     public void Dispose()
     {
+        _retention?.Dispose();
         foreach (var p in _partitions)
         {
             p?.Dispose();

@@ -6,10 +6,9 @@ namespace Streams.Perf.Log;
 /// <summary>
 /// The durable log per batch of 1,000 records with 8-byte keys and 100-byte values: building a batch, appending it with
 /// fsync=never, appending with fsync=always from 4 concurrent producers (group commit), and reading it back.
-/// Run: <c>dotnet run -c Release --project perf -- --filter *LogBenchmarks*</c>. End-to-end numbers: <c>./streams bench log</c>.
+/// Run: <c>dotnet run -c Release --project perf -- --filter *LogBenchmarks* --job short --inProcess</c>. End-to-end numbers: <c>./streams bench log</c>.
 /// </summary>
 [MemoryDiagnoser]
-[ShortRunJob]
 public class LogBenchmarks
 {
     private const int Records = 1000;

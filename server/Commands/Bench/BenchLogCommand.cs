@@ -13,6 +13,9 @@ internal static class BenchLogCommand
     private const int ValueBytes = 100;
     private const int BatchRecords = 1000;
 
+    /// <summary>Batches a producer may have written but not yet acknowledged (like Kafka's max.in.flight); acks still wait for fsync.</summary>
+    private const int InFlight = 8;
+
     public static Command Create()
     {
         var records = new Option<int>("--records") { Description = "Records appended with fsync=never (and read back).", DefaultValueFactory = _ => 10_000_000 };
@@ -45,30 +48,32 @@ internal static class BenchLogCommand
         Console.Out.WriteLine($"log benchmark: 1 partition, {ValueBytes}-byte values, 8-byte keys, batches of {BatchRecords}, dir {root}");
 
         var never = store.CreateTopic("never", new TopicConfig { Fsync = FsyncMode.Never, SegmentBytes = 1L << 30 }).Partitions[0];
-        Append(never, records / 10, 1, null); // warm-up: JIT and page cache
-        var neverResult = Append(never, records, 1, null);
-        Print("append fsync=never  (1 producer) ", records, neverResult.Seconds, neverResult.Bytes, "");
+        Append(never, records / 10, 1, 1); // warm-up: JIT and page cache
+        var neverResult = Append(never, records, 1, 1);
+        Print("append fsync=never  (1 producer)", records, neverResult.Seconds, neverResult.Bytes, "");
+        var never4Result = Append(never, records, 4, InFlight);
+        Print($"append fsync=never  (4 producers)", records, never4Result.Seconds, never4Result.Bytes, "");
 
         var always = store.CreateTopic("always", new TopicConfig { Fsync = FsyncMode.Always, SegmentBytes = 1L << 30 }).Partitions[0];
-        Append(always, syncedRecords / 10, 4, null);
+        Append(always, syncedRecords / 10, 4, InFlight);
         var syncsBefore = always.SyncCount;
-        var alwaysResult = Append(always, syncedRecords, 4, null);
+        var alwaysResult = Append(always, syncedRecords, 4, InFlight);
         var batches = syncedRecords / BatchRecords;
-        Print("append fsync=always (4 producers)", syncedRecords, alwaysResult.Seconds, alwaysResult.Bytes,
+        Print($"append fsync=always (4 producers, {InFlight} in flight)", syncedRecords, alwaysResult.Seconds, alwaysResult.Bytes,
             $"  {always.SyncCount - syncsBefore} fsyncs for {batches} batches");
-        var neverRate = records / neverResult.Seconds;
+        var neverRate = records / never4Result.Seconds;
         var alwaysRate = syncedRecords / alwaysResult.Seconds;
-        Console.Out.WriteLine($"fsync=always is {neverRate / alwaysRate:F2}x slower than fsync=never");
+        Console.Out.WriteLine($"fsync=never / fsync=always throughput with 4 producers: {neverRate / alwaysRate:F2}x (target: within 3x)");
 
         Read(never); // warm-up
         var (readSeconds, readRecords, readBytes) = Read(never);
-        Print("sequential read                  ", readRecords, readSeconds, readBytes, "");
+        Print("sequential read", readRecords, readSeconds, readBytes, "");
     }
 
     private static void Print(string what, long records, double seconds, long bytes, string extra) =>
-        Console.Out.WriteLine($"{what}: {records / seconds / 1e6,7:F2} M records/s  {bytes / seconds / 1e6,8:F1} MB/s  ({records:N0} records in {seconds:F2} s){extra}");
+        Console.Out.WriteLine($"{what,-46}: {records / seconds / 1e6,7:F2} M records/s  {bytes / seconds / 1e6,8:F1} MB/s  ({records:N0} records in {seconds:F2} s){extra}");
 
-    private static (double Seconds, long Bytes) Append(PartitionLog log, int records, int producers, FsyncMode? fsync)
+    private static (double Seconds, long Bytes) Append(PartitionLog log, int records, int producers, int inFlight)
     {
         var sizeBefore = log.SizeBytes;
         var perProducer = records / producers / BatchRecords;
@@ -76,6 +81,7 @@ internal static class BenchLogCommand
         var tasks = Enumerable.Range(0, producers).Select(p => Task.Factory.StartNew(() =>
         {
             using var batch = new RecordBatchBuilder(256 * 1024);
+            var pending = new Queue<Task>();
             Span<byte> key = stackalloc byte[8];
             Span<byte> value = stackalloc byte[ValueBytes];
             value.Fill((byte)'v');
@@ -90,7 +96,17 @@ internal static class BenchLogCommand
                     batch.TryAdd(key, value, n);
                 }
 
-                log.Append(batch, fsync);
+                // The batch is in the file when AppendAsync returns (the builder is free again); the task completes once durable.
+                pending.Enqueue(log.AppendAsync(batch).AsTask());
+                if (pending.Count >= inFlight)
+                {
+                    pending.Dequeue().GetAwaiter().GetResult();
+                }
+            }
+
+            while (pending.Count > 0)
+            {
+                pending.Dequeue().GetAwaiter().GetResult();
             }
         }, TaskCreationOptions.LongRunning)).ToArray();
         Task.WaitAll(tasks);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Streams.Engine.State;
 
 namespace Streams.Engine.Checkpoints;
 
@@ -94,6 +95,50 @@ public sealed class CheckpointStore
         var path = Path.Combine(DirectoryOf(id), name);
         var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
         return (stream, ToRelative(path));
+    }
+
+    /// <summary>The folder where operator <paramref name="operatorId"/>'s stores keep files that outlive one checkpoint (FASTER logs).</summary>
+    public string OperatorDirectory(string operatorId) => Path.Combine(StateDirectory, "state", SafeName(operatorId));
+
+    /// <summary>
+    /// Snapshots <paramref name="operator"/> into checkpoint <paramref name="id"/>: its snapshot stream becomes a state
+    /// file, made durable and checksummed together with the files its stores attached. The result goes in the manifest.
+    /// </summary>
+    public OperatorState WriteOperatorState(long id, string operatorId, ICheckpointableOperator @operator)
+    {
+        var (stream, relative) = CreateStateFile(id, operatorId);
+        StateSnapshotWriter writer;
+        using (stream)
+        {
+            var operatorDirectory = OperatorDirectory(operatorId);
+            Directory.CreateDirectory(operatorDirectory);
+            writer = new StateSnapshotWriter(stream, operatorDirectory);
+            @operator.Snapshot(writer);
+            stream.Flush(flushToDisk: true);
+        }
+
+        var files = new List<StateFile>(1 + writer.AttachedFiles.Count) { Describe(relative) };
+        foreach (var attached in writer.AttachedFiles)
+        {
+            files.Add(Describe(ToRelative(attached)));
+        }
+
+        return new OperatorState(operatorId, files);
+    }
+
+    /// <summary>Restores <paramref name="operator"/> from its state in <paramref name="manifest"/>; false (state untouched) when it had none.</summary>
+    public bool RestoreOperatorState(CheckpointManifest manifest, string operatorId, ICheckpointableOperator @operator)
+    {
+        var state = manifest.StateOf(operatorId);
+        if (state is null || state.Files.Count == 0)
+        {
+            return false;
+        }
+
+        var path = ToAbsolute(state.Files[0].Path);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        @operator.Restore(new StateSnapshotReader(stream, path, OperatorDirectory(operatorId)));
+        return true;
     }
 
     /// <summary>Checksums a file (already flushed to disk) that belongs to a checkpoint, for the manifest.</summary>

@@ -63,6 +63,21 @@ internal sealed class CollectingOutput : IOperatorOutput
 
     public void EmitError(ColumnBatch batch, int row, string reason) => Errors.Add(reason);
 
+    /// <summary>Rows sent to side outputs, by tag name.</summary>
+    public Dictionary<string, List<TestRow>> Side { get; } = [];
+
+    public void EmitSide(OutputTag tag, ColumnBatch batch)
+    {
+        var rows = Side.TryGetValue(tag.Name, out var list) ? list : Side[tag.Name] = [];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            rows.Add(new TestRow(batch.KindOf(i), batch.Columns.Select(c => c.GetBoxed(i)).ToArray()));
+        }
+
+        Assert.Same(tag.Schema, batch.Schema);
+        batch.Dispose();
+    }
+
     /// <summary>Applies the collected changelog (+I/+U add, -U/-D remove one equal row) and returns the resulting multiset.</summary>
     public List<string> Materialize()
     {
@@ -124,4 +139,20 @@ internal static class Batches
     }
 
     public static string Text(params object?[] values) => new TestRow(RowKind.Insert, values).Text;
+}
+
+/// <summary>Takes a snapshot of an operator and restores it into a fresh instance, as recovery from a checkpoint does.</summary>
+internal static class Checkpointing
+{
+    public static T RoundTrip<T>(T op, Func<T> create)
+        where T : Streams.Engine.State.ICheckpointableOperator
+    {
+        using var stream = new MemoryStream();
+        op.Snapshot(new Streams.Engine.State.StateSnapshotWriter(stream, Path.GetTempPath()));
+        stream.Position = 0;
+        var restored = create();
+        restored.Restore(new Streams.Engine.State.StateSnapshotReader(stream, "test snapshot", Path.GetTempPath()));
+        Assert.Equal(stream.Length, stream.Position);
+        return restored;
+    }
 }

@@ -210,7 +210,7 @@ internal sealed partial class Binder
                 "AVG" => argType,
                 _ => argType == DataType.Null ? DataType.Int32 : argType,
             };
-            ctx.AggColumns[key] = keys.Count + aggs.Count;
+            ctx.AggColumns[key] = keys.Count + (window is null ? 0 : 2) + aggs.Count;
             aggs.Add(new AggregateCall(call.Name, arg, call.Distinct && call.Name is not ("MIN" or "MAX"), filter, resultType, "agg" + aggs.Count));
         }
 
@@ -235,17 +235,17 @@ internal sealed partial class Binder
             outFields.Add(new Field(keyNames[i], pre[keys[i]].Type));
         }
 
-        foreach (var a in aggs)
-        {
-            outFields.Add(new Field(a.Name, a.ResultType, a.Function != "COUNT"));
-        }
-
         if (preWindow is not null)
         {
             ctx.WindowStart = outFields.Count;
             outFields.Add(new Field("window_start", DataType.Timestamp, false));
             ctx.WindowEnd = outFields.Count;
             outFields.Add(new Field("window_end", DataType.Timestamp, false));
+        }
+
+        foreach (var a in aggs)
+        {
+            outFields.Add(new Field(a.Name, a.ResultType, a.Function != "COUNT"));
         }
 
         var aggSchema = new Schema(UniqueFields(outFields));

@@ -19,6 +19,7 @@ internal static class JoinPlanner
         long? upper = null;
         int leftTime = -1, rightTime = -1;
         var windowKeys = 0;
+        var timeParts = new List<BoundExpr>();
 
         foreach (var part in condition is null ? [] : BoundExprs.Conjuncts(condition))
         {
@@ -48,7 +49,7 @@ internal static class JoinPlanner
                     upper = upper is null ? bound.OffsetMs : Math.Min(upper.Value, bound.OffsetMs);
                 }
 
-                residual.Add(part);
+                timeParts.Add(part);
                 continue;
             }
 
@@ -59,6 +60,10 @@ internal static class JoinPlanner
         if (lower is not null && upper is not null)
         {
             interval = new IntervalBounds(leftTime, rightTime, lower.Value, upper.Value);
+        }
+        else
+        {
+            residual.AddRange(timeParts);
         }
 
         var windowJoin = interval is null && windowKeys >= 2 && left is WindowAssignNode or ProjectNode && right is WindowAssignNode or ProjectNode;

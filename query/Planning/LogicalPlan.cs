@@ -149,7 +149,7 @@ internal sealed class AggregateNode(LogicalNode input, IReadOnlyList<int> keys, 
 
     public WindowDef? Window { get; } = window;
 
-    /// <summary>Output: keys, then aggregates, then window_start and window_end when windowed.</summary>
+    /// <summary>Output: keys, then window_start and window_end when windowed, then aggregates (the runtime's layout).</summary>
     public override Schema Schema { get; } = schema;
 
     public override IReadOnlyList<LogicalNode> Inputs => [Input];

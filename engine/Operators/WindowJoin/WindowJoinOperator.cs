@@ -14,7 +14,8 @@ namespace Streams.Engine.Operators.WindowJoin;
 /// <c>window_end</c> and <c>window_time</c> (= window_end - 1 ms, the output event time). Output is append-only (+I), emitted once
 /// per window when the watermark reaches window_end - 1 (sessions: window_end, since a row at exactly the end still merges).
 /// A LEFT join emits every left row of a window that has no partner in it, padded with NULLs. NULL keys never match.
-/// Rows whose every window has already fired are late: they go to the error output and are counted in <see cref="LateRows"/>.
+/// Rows whose every window has already fired are late: they go to the side outputs <see cref="LateLeft"/> / <see cref="LateRight"/>
+/// (input schema of that side; reported as errors when nobody reads them) and are counted in <see cref="LateRows"/>.
 /// State holds only rows of open windows; firing frees them.
 /// </para>
 /// </summary>
@@ -32,6 +33,7 @@ public sealed class WindowJoinOperator : ITwoInputOperator
     private readonly WindowJoinState _state;
     private readonly int _windowStartColumn;
     private readonly Stack<WindowBucket> _freeBuckets = new();
+    private ColumnBatch? _late;
     private int[] _scratchHead = [];
     private int[] _scratchNext = new int[64];
     private long[] _leftTimes = new long[64];
@@ -69,7 +71,15 @@ public sealed class WindowJoinOperator : ITwoInputOperator
         _rightHasher = new KeyHasher(_rightKeys);
         _out = new JoinOutputBuilder(OutputSchema, left.Count, right.Count, outputBatchCapacity);
         _state = new WindowJoinState(left, right, _leftKeys);
+        LateLeft = new OutputTag("late-left", left, CountsAsLate: true);
+        LateRight = new OutputTag("late-right", right, CountsAsLate: true);
     }
+
+    /// <summary>Side output of left rows that arrived after all their windows fired (left schema).</summary>
+    public OutputTag LateLeft { get; }
+
+    /// <summary>Side output of right rows that arrived after all their windows fired (right schema).</summary>
+    public OutputTag LateRight { get; }
 
     /// <summary>Left columns, right columns, window_start, window_end, window_time (the event time).</summary>
     public Schema OutputSchema { get; }
@@ -128,12 +138,19 @@ public sealed class WindowJoinOperator : ITwoInputOperator
                 var ts = times.Values[i];
                 if (_window.Kind == JoinWindowKind.Session)
                 {
-                    AddSessionRow(store, batch, i, keyColumns, hashes[i], ts, output);
+                    AddSessionRow(store, batch, i, keyColumns, hashes[i], ts);
                 }
                 else
                 {
-                    AddWindowedRow(side, store, batch, i, keyColumns, hashes[i], ts, output);
+                    AddWindowedRow(side, store, batch, i, keyColumns, hashes[i], ts);
                 }
+            }
+
+            if (_late is not null)
+            {
+                var late = _late;
+                _late = null;
+                output.EmitSide(isLeft ? LateLeft : LateRight, late);
             }
         }
         finally
@@ -142,7 +159,7 @@ public sealed class WindowJoinOperator : ITwoInputOperator
         }
     }
 
-    private void AddWindowedRow(JoinSide side, KeyedRowStore store, ColumnBatch batch, int row, int[] keyColumns, int hash, long ts, IOperatorOutput output)
+    private void AddWindowedRow(JoinSide side, KeyedRowStore store, ColumnBatch batch, int row, int[] keyColumns, int hash, long ts)
     {
         var watermark = _state.Watermark;
         var lastStart = _window.LastStart(ts);
@@ -160,7 +177,7 @@ public sealed class WindowJoinOperator : ITwoInputOperator
 
         if (firstStart > lastStart)
         {
-            Late(batch, row, output);
+            Late(batch, row);
             return;
         }
 
@@ -189,12 +206,12 @@ public sealed class WindowJoinOperator : ITwoInputOperator
         return bucket;
     }
 
-    private void AddSessionRow(KeyedRowStore store, ColumnBatch batch, int row, int[] keyColumns, int hash, long ts, IOperatorOutput output)
+    private void AddSessionRow(KeyedRowStore store, ColumnBatch batch, int row, int[] keyColumns, int hash, long ts)
     {
         // The row's own session [ts, ts + gap) is already final: it would be joined after its partners left.
         if (ts + _window.GapMs <= _state.Watermark)
         {
-            Late(batch, row, output);
+            Late(batch, row);
             return;
         }
 
@@ -483,10 +500,17 @@ public sealed class WindowJoinOperator : ITwoInputOperator
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Late(ColumnBatch batch, int row, IOperatorOutput output)
+    private void Late(ColumnBatch batch, int row)
     {
         LateRows++;
-        output.EmitError(batch, row, "window join: row arrived after all its windows fired (late)");
+        var late = _late ??= batch.Pool.Rent(batch.Schema, batch.Capacity);
+        var r = late.Count;
+        for (var c = 0; c < batch.Columns.Length; c++)
+        {
+            batch.Columns[c].CopyRowTo(row, late.Columns[c], r);
+        }
+
+        late.Count = r + 1;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -15,5 +15,6 @@ internal static class CommandCatalog
         yield return Log.ConsumeCommand.Create();
         yield return Log.GroupsCommand.Create();
         yield return Log.LogCrashWriterCommand.Create();
+        yield return CheckpointsCommand.Create();
     }
 }

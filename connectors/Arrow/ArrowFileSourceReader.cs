@@ -76,6 +76,11 @@ internal sealed class ArrowFileSourceReader : ISourceReader
                 Offset += count;
             }
         }
+        catch (ConnectorException)
+        {
+            batch.Dispose();
+            throw;
+        }
         catch (Exception e) when (e is InvalidDataException or IOException or OverflowException or InvalidOperationException)
         {
             batch.Dispose();

@@ -18,12 +18,13 @@ internal static class FilePaths
         var name = Path.GetFileName(full);
         var folder = Path.GetDirectoryName(full) ?? "/";
         List<string> files;
+        if (folder.IndexOfAny(Wildcards) >= 0)
+        {
+            throw new ConnectorException($"path '{option}': wildcards are supported in the file name only, not in folders");
+        }
+
         if (name.IndexOfAny(Wildcards) >= 0)
         {
-            if (folder.IndexOfAny(Wildcards) >= 0)
-            {
-                throw new ConnectorException($"path '{option}': wildcards are supported in the file name only, not in folders");
-            }
 
             CheckAllowed(option, folder, allowedRoot);
             if (!Directory.Exists(folder))

@@ -19,12 +19,14 @@ public sealed class Job
     private readonly List<DeadLetter> _deadLetters = [];
     private readonly Lock _deadLetterGate = new();
     private readonly List<StreamTask> _sourceTasks = [];
+    private readonly OperatorMetrics[][] _nodeMetrics;
     private int _started;
 
     internal Job(JobGraph graph)
     {
         _graph = graph;
-        Metrics = new JobMetrics(graph.Nodes.Select(n => new OperatorMetrics(n.Name, n.Parallelism)).ToArray());
+        _nodeMetrics = graph.Nodes.Select(MetricsOf).ToArray();
+        Metrics = new JobMetrics(_nodeMetrics.SelectMany(m => m).ToArray());
     }
 
     /// <summary>The job's settings.</summary>
@@ -98,6 +100,23 @@ public sealed class Job
         cancellationToken.ThrowIfCancellationRequested();
     }
 
+    private static OperatorMetrics[] MetricsOf(GraphNode node)
+    {
+        // One entry per operator: the source or two-input head (when the node has one), then each chained operator.
+        var metrics = new List<OperatorMetrics>();
+        if (node.Source is not null || node.TwoInput is not null)
+        {
+            metrics.Add(new OperatorMetrics(node.Name, node.Parallelism));
+        }
+
+        foreach (var op in node.Chain)
+        {
+            metrics.Add(new OperatorMetrics(op.Name, node.Parallelism));
+        }
+
+        return metrics.ToArray();
+    }
+
     internal void ReportDeadLetter(DeadLetter letter)
     {
         if (Options.DeadLetters is { } sink)
@@ -157,7 +176,7 @@ public sealed class Job
         {
             for (var t = 0; t < node.Parallelism; t++)
             {
-                var task = new StreamTask(this, node, t, Metrics.Nodes[node.Id], node.Source is null ? inputs[node.Id][t] : null, senderSides[node.Id] ?? []);
+                var task = new StreamTask(this, node, t, _nodeMetrics[node.Id], node.Source is null ? inputs[node.Id][t] : null, senderSides[node.Id] ?? []);
                 tasks.Add(task);
                 if (node.Source is not null)
                 {

@@ -1,7 +1,7 @@
 namespace Streams.Engine.Runtime;
 
 /// <summary>
-/// Live counters of one node of a running job (a source or an operator chain, over all its parallel tasks).
+/// Live counters of one operator (or source) of a running job, summed over its parallel tasks.
 /// Readable at any time from any thread.
 /// </summary>
 public sealed class OperatorMetrics
@@ -20,16 +20,16 @@ public sealed class OperatorMetrics
         Array.Fill(_watermarks, long.MinValue);
     }
 
-    /// <summary>The node's name (its first operator or source name).</summary>
+    /// <summary>The operator's or source's name.</summary>
     public string Name { get; }
 
     /// <summary>How many tasks run the node.</summary>
     public int Parallelism { get; }
 
-    /// <summary>Rows that entered the node.</summary>
+    /// <summary>Rows that entered the operator.</summary>
     public long RecordsIn => Volatile.Read(ref _recordsIn);
 
-    /// <summary>Rows the node emitted on its main output.</summary>
+    /// <summary>Rows the operator emitted on its main output.</summary>
     public long RecordsOut => Volatile.Read(ref _recordsOut);
 
     /// <summary>Late rows: events for windows that had already fired, sent to the late-data side output.</summary>
@@ -38,7 +38,7 @@ public sealed class OperatorMetrics
     /// <summary>Rows sent to the dead-letter output (bad values, failures on one row).</summary>
     public long Errors => Volatile.Read(ref _errors);
 
-    /// <summary>The node's event-time watermark: the minimum over its tasks (<see cref="long.MinValue"/> before the first one).</summary>
+    /// <summary>The operator's input event-time watermark: the minimum over its tasks (<see cref="long.MinValue"/> before the first one).</summary>
     public long Watermark
     {
         get
@@ -67,15 +67,15 @@ public sealed class OperatorMetrics
     public override string ToString() => $"{Name}: in={RecordsIn} out={RecordsOut} late={LateRecords} errors={Errors}";
 }
 
-/// <summary>The live metrics of a job, one entry per node of its graph.</summary>
+/// <summary>The live metrics of a job, one entry per source and operator of its graph.</summary>
 public sealed class JobMetrics
 {
     internal JobMetrics(IReadOnlyList<OperatorMetrics> nodes) => Nodes = nodes;
 
-    /// <summary>Every node's counters, in graph order (sources first).</summary>
+    /// <summary>Every source's and operator's counters, in graph order.</summary>
     public IReadOnlyList<OperatorMetrics> Nodes { get; }
 
-    /// <summary>The counters of the node called <paramref name="name"/>.</summary>
+    /// <summary>The counters of the (first) operator or source called <paramref name="name"/>.</summary>
     public OperatorMetrics this[string name] =>
         Nodes.FirstOrDefault(n => n.Name == name) ?? throw new KeyNotFoundException($"no node called '{name}'");
 

@@ -18,7 +18,9 @@ internal sealed class StreamTask
     private readonly Job _job;
     private readonly GraphNode _node;
     private readonly int _index;
-    private readonly OperatorMetrics _metrics;
+    private readonly OperatorMetrics[] _metrics;
+    private readonly OperatorMetrics _headMetrics;
+    private readonly OperatorMetrics? _firstOpMetrics;
     private readonly IOperator[] _ops;
     private readonly ChainOutput[] _outs;
     private readonly ITwoInputOperator? _twoInput;
@@ -33,12 +35,16 @@ internal sealed class StreamTask
     private long _lastWatermarkOut = long.MinValue;
     private bool _idleOut;
 
-    public StreamTask(Job job, GraphNode node, int index, OperatorMetrics metrics, Channel<StreamElement>? input, JoinSide[] senderSide)
+    // metrics: the source or two-input head first (when there is one), then one per chained operator.
+    public StreamTask(Job job, GraphNode node, int index, OperatorMetrics[] metrics, Channel<StreamElement>? input, JoinSide[] senderSide)
     {
         _job = job;
         _node = node;
         _index = index;
         _metrics = metrics;
+        _headMetrics = metrics[0];
+        var firstOp = node.Source is not null || node.TwoInput is not null ? 1 : 0;
+        _firstOpMetrics = node.Chain.Count > 0 ? metrics[firstOp] : null;
         _input = input;
         _senderSide = senderSide;
         _ops = new IOperator[node.Chain.Count];
@@ -50,13 +56,14 @@ internal sealed class StreamTask
 
         for (var k = _ops.Length - 1; k >= 0; k--)
         {
-            _outs[k] = new ChainOutput(this, k + 1 < _ops.Length ? _ops[k + 1] : null, k + 1 < _ops.Length ? _outs[k + 1] : null);
+            _outs[k] = new ChainOutput(this, k + 1 < _ops.Length ? _ops[k + 1] : null, k + 1 < _ops.Length ? _outs[k + 1] : null,
+                metrics[firstOp + k], k + 1 < _ops.Length ? metrics[firstOp + k + 1] : null);
         }
 
         if (node.TwoInput is not null)
         {
             _twoInput = node.TwoInput(index);
-            _twoInputOut = new ChainOutput(this, _ops.Length > 0 ? _ops[0] : null, _ops.Length > 0 ? _outs[0] : null);
+            _twoInputOut = new ChainOutput(this, _ops.Length > 0 ? _ops[0] : null, _ops.Length > 0 ? _outs[0] : null, metrics[0], _firstOpMetrics);
         }
 
         _ports = new EdgeSender[node.Ports.Count][];
@@ -227,7 +234,7 @@ internal sealed class StreamTask
     private void RejectSourceRow(ColumnBatch batch, int row, long offsetAfter, string reason)
     {
         var location = $"{_node.Name} partition {_index} @ offset {offsetAfter - batch.Count + row}";
-        ReportError(batch, row, reason, location);
+        ReportError(batch, row, reason, location, _headMetrics);
         batch.FilterOut(row);
     }
 
@@ -334,7 +341,20 @@ internal sealed class StreamTask
 
             if (active == 0)
             {
-                // Every input is idle: say so downstream rather than hold it back.
+                // Every input is idle: flush to the largest watermark any of them reached (Flink's valve does the
+                // same), then say so downstream rather than hold it back.
+                var max = long.MinValue;
+                for (var i = 0; i < senders; i++)
+                {
+                    max = Math.Max(max, watermarks[i]);
+                }
+
+                if (max > combined)
+                {
+                    combined = max;
+                    HeadWatermark(max);
+                }
+
                 if (!_idleOut)
                 {
                     _idleOut = true;
@@ -379,7 +399,14 @@ internal sealed class StreamTask
 
     private void HeadBatch(JoinSide side, ColumnBatch batch)
     {
-        _metrics.AddIn(batch.LiveCount());
+        var live = batch.LiveCount();
+        _headMetrics.AddIn(live);
+        if (_node.Source is not null)
+        {
+            _headMetrics.AddOut(live);
+            _firstOpMetrics?.AddIn(live);
+        }
+
         if (_twoInput is not null)
         {
             _twoInput.OnBatch(side, batch, _twoInputOut!);
@@ -396,7 +423,11 @@ internal sealed class StreamTask
 
     private void HeadWatermark(long watermark)
     {
-        _metrics.SetWatermark(_index, watermark);
+        foreach (var m in _metrics)
+        {
+            m.SetWatermark(_index, watermark);
+        }
+
         if (_twoInput is not null)
         {
             _twoInput.OnWatermark(watermark, _twoInputOut!);
@@ -442,14 +473,12 @@ internal sealed class StreamTask
 
     internal void EmitMain(ColumnBatch batch)
     {
-        var live = batch.LiveCount();
-        if (live == 0)
+        if (batch.HasFiltered && batch.LiveCount() == 0)
         {
             batch.Dispose();
             return;
         }
 
-        _metrics.AddOut(live);
         SendToPort(0, batch);
     }
 
@@ -467,12 +496,12 @@ internal sealed class StreamTask
 
     internal void EmitMainBarrier(CheckpointBarrier barrier) => BroadcastAll(StreamElement.OfBarrier(0, barrier));
 
-    internal void EmitSide(OutputTag tag, ColumnBatch batch)
+    internal void EmitSide(OutputTag tag, ColumnBatch batch, OperatorMetrics metrics)
     {
         var live = batch.LiveCount();
         if (tag.CountsAsLate)
         {
-            _metrics.AddLate(live);
+            metrics.AddLate(live);
         }
 
         if (!_node.SidePorts.TryGetValue(tag, out var port) || _ports[port].Length == 0)
@@ -482,7 +511,7 @@ internal sealed class StreamTask
             {
                 if (batch.IsLive(r))
                 {
-                    ReportError(batch, r, tag.CountsAsLate ? "late event: its window already fired" : $"side output '{tag.Name}'", null);
+                    ReportError(batch, r, tag.CountsAsLate ? "late event: its window already fired" : $"side output '{tag.Name}'", null, metrics);
                 }
             }
 
@@ -493,9 +522,9 @@ internal sealed class StreamTask
         SendToPort(port, batch);
     }
 
-    internal void ReportError(ColumnBatch batch, int row, string reason, string? location)
+    internal void ReportError(ColumnBatch batch, int row, string reason, string? location, OperatorMetrics metrics)
     {
-        _metrics.AddError();
+        metrics.AddError();
         _job.ReportDeadLetter(new DeadLetter(_node.Name, location ?? $"{_node.Name} task {_index}", reason, RenderRow(batch, row)));
     }
 
@@ -581,12 +610,15 @@ internal sealed class StreamTask
     }
 
     /// <summary>The output handed to one operator of the chain: calls the next operator, or the task's ports at the end.</summary>
-    private sealed class ChainOutput(StreamTask task, IOperator? next, ChainOutput? nextOutput) : IOperatorOutput
+    private sealed class ChainOutput(StreamTask task, IOperator? next, ChainOutput? nextOutput, OperatorMetrics self, OperatorMetrics? nextMetrics) : IOperatorOutput
     {
         public void Emit(ColumnBatch batch)
         {
+            var live = batch.LiveCount();
+            self.AddOut(live);
             if (next is not null)
             {
+                nextMetrics!.AddIn(live);
                 next.OnBatch(batch, nextOutput!);
             }
             else
@@ -619,8 +651,8 @@ internal sealed class StreamTask
             }
         }
 
-        public void EmitError(ColumnBatch batch, int row, string reason) => task.ReportError(batch, row, reason, null);
+        public void EmitError(ColumnBatch batch, int row, string reason) => task.ReportError(batch, row, reason, null, self);
 
-        public void EmitSide(OutputTag tag, ColumnBatch batch) => task.EmitSide(tag, batch);
+        public void EmitSide(OutputTag tag, ColumnBatch batch) => task.EmitSide(tag, batch, self);
     }
 }

@@ -63,6 +63,21 @@ internal sealed class CollectingOutput : IOperatorOutput
 
     public void EmitError(ColumnBatch batch, int row, string reason) => Errors.Add(reason);
 
+    /// <summary>Rows sent to side outputs, by tag name.</summary>
+    public Dictionary<string, List<TestRow>> Side { get; } = [];
+
+    public void EmitSide(OutputTag tag, ColumnBatch batch)
+    {
+        var rows = Side.TryGetValue(tag.Name, out var list) ? list : Side[tag.Name] = [];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            rows.Add(new TestRow(batch.KindOf(i), batch.Columns.Select(c => c.GetBoxed(i)).ToArray()));
+        }
+
+        Assert.Same(tag.Schema, batch.Schema);
+        batch.Dispose();
+    }
+
     /// <summary>Applies the collected changelog (+I/+U add, -U/-D remove one equal row) and returns the resulting multiset.</summary>
     public List<string> Materialize()
     {

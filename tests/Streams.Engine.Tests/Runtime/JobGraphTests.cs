@@ -48,9 +48,9 @@ public class JobGraphTests : PooledBatchTest
         Assert.Contains("'explode'", error.Message, StringComparison.Ordinal);
     }
 
-    private sealed class TaskTagOperator(int task, Dictionary<long, HashSet<int>> seen) : Operators.IOperator
+    private sealed class TaskTagOperator(int task, Dictionary<long, HashSet<int>> seen) : global::Streams.Engine.Operators.IOperator
     {
-        public void OnBatch(ColumnBatch batch, Operators.IOperatorOutput output)
+        public void OnBatch(ColumnBatch batch, global::Streams.Engine.Operators.IOperatorOutput output)
         {
             lock (seen)
             {
@@ -70,9 +70,9 @@ public class JobGraphTests : PooledBatchTest
         }
     }
 
-    private sealed class ThrowingOperator : Operators.IOperator
+    private sealed class ThrowingOperator : global::Streams.Engine.Operators.IOperator
     {
-        public void OnBatch(ColumnBatch batch, Operators.IOperatorOutput output)
+        public void OnBatch(ColumnBatch batch, global::Streams.Engine.Operators.IOperatorOutput output)
         {
             batch.Dispose();
             throw new InvalidOperationException("boom");

@@ -9,6 +9,7 @@ internal static class CommandCatalog
     {
         yield return VersionCommand.Create();
         yield return Bench.BenchCommand.Create();
+        yield return DemoCommand.Create();
         yield return RunCommand.Create();
         yield return Log.TopicCommand.Create();
         yield return Log.ProduceCommand.Create();

@@ -25,7 +25,7 @@ internal static class DemoCommand
             channel  VARCHAR,
             dateTime TIMESTAMP(3),
             WATERMARK FOR dateTime AS dateTime - INTERVAL '1' SECOND
-        ) WITH ('connector' = 'nexmark', 'table' = 'bid', 'events' = '0', 'rate' = '1000000', 'max-out-of-order' = '200');
+        ) WITH ('connector' = 'nexmark', 'table' = 'bid', 'events' = '0', 'rate' = '200000', 'max-out-of-order' = '200');
 
         SELECT window_start, auction, COUNT(*) AS bids, MAX(price) AS top_price, COUNT(DISTINCT bidder) AS bidders
         FROM TABLE(TUMBLE(TABLE bids, DESCRIPTOR(dateTime), INTERVAL '1' SECOND))

@@ -8,8 +8,8 @@ using Streams.Engine.Runtime.Sources;
 namespace Streams.Server.Commands.Bench;
 
 /// <summary>
-/// <c>streams bench tumble</c>: events ts = i ms, key = (i * 2654435761) % keys, price = i % 997; COUNT(*) and
-/// SUM(price) per key per 10 s tumbling window, in memory, through the embedded API — next to a hand-written array
+/// <c>streams bench tumble</c>: events ts = i ms, key = (i * 2654435761) % keys, price = i % 997, generated once into
+/// arrays (in memory); COUNT(*) and SUM(price) per key per 10 s tumbling window through the embedded API — next to a hand-written array
 /// loop doing the same work (the practical ceiling), plus filter-only and hopping (2 s slide, 10 s size) runs.
 /// </summary>
 internal static class BenchTumbleCommand
@@ -45,13 +45,16 @@ internal static class BenchTumbleCommand
     {
         Console.WriteLine($"workload: events={events} keys={keys} window=tumble 10s, COUNT(*) + SUM(price) per key; parallelism={parallelism} cores={Environment.ProcessorCount}");
 
+        var data = new Events(events, keys);
+        var warm = new Events(Math.Min(events, 2_000_000), keys);
         // Warm the JIT on a small run so the timed runs measure steady-state code.
-        await EngineAggregateAsync(Math.Min(events, 2_000_000), keys, parallelism, hop: false, ct);
-        var (loopRows, loopChecksum, loopSeconds) = HandLoop(events, keys);
+        await EngineAggregateAsync(warm, parallelism, hop: false, ct);
+        HandLoop(warm, keys);
+        var (loopRows, loopChecksum, loopSeconds) = HandLoop(data, keys);
         var loopEps = events / loopSeconds;
         Console.WriteLine($"hand-loop   eps={loopEps / 1e6:F1}M  time={loopSeconds:F3}s  rows={loopRows}");
 
-        var (rows, checksum, seconds) = await EngineAggregateAsync(events, keys, parallelism, hop: false, ct);
+        var (rows, checksum, seconds) = await EngineAggregateAsync(data, parallelism, hop: false, ct);
         var eps = events / seconds;
         Console.WriteLine($"embedded    eps={eps / 1e6:F1}M  time={seconds:F3}s  rows={rows}  ratio={eps / loopEps:F2} of hand-loop  {(rows == loopRows && checksum == loopChecksum ? "results match" : "RESULTS DIFFER")}");
 
@@ -67,48 +70,66 @@ internal static class BenchTumbleCommand
             Console.WriteLine("sql         (no SQL path registered in this build)");
         }
 
-        var (filtered, filterSeconds) = await EngineFilterAsync(events, parallelism, ct);
+        var (filtered, filterSeconds) = await EngineFilterAsync(data, parallelism, ct);
         Console.WriteLine($"filter-only eps={events / filterSeconds / 1e6:F1}M  time={filterSeconds:F3}s  rows={filtered} (price > 500)");
 
-        var (hopRows, _, hopSeconds) = await EngineAggregateAsync(events, keys, parallelism, hop: true, ct);
+        var (hopRows, _, hopSeconds) = await EngineAggregateAsync(data, parallelism, hop: true, ct);
         Console.WriteLine($"hopping     eps={events / hopSeconds / 1e6:F1}M  time={hopSeconds:F3}s  rows={hopRows} (slide 2s, size 10s)");
     }
 
-    /// <summary>Partition p generates global batches p, p+P, p+2P, ...: partitions advance in event time together.</summary>
-    private static GeneratorSource Source(long events, int keys, int partitions, BatchPool pool)
+    /// <summary>The events, generated once into plain arrays ("in memory"); both the engine and the hand loop read them.</summary>
+    private sealed class Events(long count, int keys)
+    {
+        public long Count { get; } = count;
+
+        public long[] Ts { get; } = Fill(count, i => i);
+
+        public long[] Key { get; } = Fill(count, i => (long)((ulong)i * 2654435761UL % (ulong)keys));
+
+        public long[] Price { get; } = Fill(count, i => i % 997);
+
+        private static long[] Fill(long count, Func<long, long> value)
+        {
+            var array = GC.AllocateUninitializedArray<long>(checked((int)count));
+            for (var i = 0L; i < count; i++)
+            {
+                array[i] = value(i);
+            }
+
+            return array;
+        }
+    }
+
+    /// <summary>Partition p reads global batches p, p+P, p+2P, ... of the arrays: partitions advance in event time together.</summary>
+    private static GeneratorSource Source(Events events, int partitions, BatchPool pool)
     {
         const int batch = BatchPool.DefaultCapacity;
-        var totalBatches = (events + batch - 1) / batch;
+        var totalBatches = (events.Count + batch - 1) / batch;
         var batchesPerPartition = (totalBatches + partitions - 1) / partitions;
         return new GeneratorSource(EventSchema, partitions, batchesPerPartition * batch, (partition, firstRow, rows, target) =>
         {
-            var globalBatch = (firstRow / batch) * partitions + partition;
-            var first = globalBatch * batch;
-            var count = (int)Math.Clamp(events - first, 0, rows);
-            var ts = target.ColumnAt<long>(0).Values;
-            var key = target.ColumnAt<long>(1).Values;
-            var price = target.ColumnAt<long>(2).Values;
-            for (var r = 0; r < count; r++)
+            var first = ((firstRow / batch) * partitions + partition) * batch;
+            var count = (int)Math.Clamp(events.Count - first, 0, rows);
+            if (count > 0)
             {
-                var i = first + r;
-                ts[r] = i;
-                key[r] = (long)((ulong)i * 2654435761UL % (ulong)keys);
-                price[r] = i % 997;
+                Array.Copy(events.Ts, first, target.ColumnAt<long>(0).Values, 0, count);
+                Array.Copy(events.Key, first, target.ColumnAt<long>(1).Values, 0, count);
+                Array.Copy(events.Price, first, target.ColumnAt<long>(2).Values, 0, count);
             }
 
-            // Rows past the end of the workload are filtered out so every partition can keep whole batches.
+            // Whole batches per partition: rows past the end of the data are filtered out.
             for (var r = count; r < rows; r++)
             {
                 target.FilterOut(r);
-                ts[r] = first + r;
+                target.ColumnAt<long>(0).Values[r] = first + r;
             }
         }, batch, pool);
     }
 
-    private static async Task<(long Rows, long Checksum, double Seconds)> EngineAggregateAsync(long events, int keys, int parallelism, bool hop, CancellationToken ct)
+    private static async Task<(long Rows, long Checksum, double Seconds)> EngineAggregateAsync(Events events, int parallelism, bool hop, CancellationToken ct)
     {
         await using var engine = new StreamEngine(new EngineOptions { Parallelism = parallelism });
-        var input = engine.From<BenchEvent>("events", Source(events, keys, parallelism, engine.Options.Pool), EventSchema, new WatermarkStrategy(0, 0));
+        var input = engine.From<BenchEvent>("events", Source(events, parallelism, engine.Options.Pool), EventSchema, new WatermarkStrategy(0, 0));
         var keyed = input.KeyBy(e => e.Key);
         var windowed = hop ? keyed.HoppingWindow(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10)) : keyed.TumblingWindow(TimeSpan.FromSeconds(10));
         long rows = 0, checksum = 0;
@@ -128,10 +149,10 @@ internal static class BenchTumbleCommand
         return (rows, checksum, watch.Elapsed.TotalSeconds);
     }
 
-    private static async Task<(long Rows, double Seconds)> EngineFilterAsync(long events, int parallelism, CancellationToken ct)
+    private static async Task<(long Rows, double Seconds)> EngineFilterAsync(Events events, int parallelism, CancellationToken ct)
     {
         await using var engine = new StreamEngine(new EngineOptions { Parallelism = parallelism });
-        var input = engine.From<BenchEvent>("events", Source(events, 1000, parallelism, engine.Options.Pool), EventSchema, new WatermarkStrategy(0, 0));
+        var input = engine.From<BenchEvent>("events", Source(events, parallelism, engine.Options.Pool), EventSchema, new WatermarkStrategy(0, 0));
         long rows = 0;
         input.Where(e => e.Price > 500).SubscribeBatches(batch => rows += batch.LiveCount());
         var watch = Stopwatch.StartNew();
@@ -140,24 +161,27 @@ internal static class BenchTumbleCommand
     }
 
     /// <summary>The same aggregation as plain arrays and one loop: the ceiling the engine is measured against.</summary>
-    private static (long Rows, long Checksum, double Seconds) HandLoop(long events, int keys)
+    private static (long Rows, long Checksum, double Seconds) HandLoop(Events events, int keys)
     {
+        var ts = events.Ts;
+        var keyOf = events.Key;
+        var price = events.Price;
         var watch = Stopwatch.StartNew();
         var counts = new long[keys];
         var sums = new long[keys];
         long rows = 0, checksum = 0, window = 0;
-        for (long i = 0; i < events; i++)
+        for (var i = 0; i < ts.Length; i++)
         {
-            var w = i / 10_000;
+            var w = ts[i] / 10_000;
             if (w != window)
             {
                 Flush();
                 window = w;
             }
 
-            var key = (long)((ulong)i * 2654435761UL % (ulong)keys);
+            var key = keyOf[i];
             counts[key]++;
-            sums[key] += i % 997;
+            sums[key] += price[i];
         }
 
         Flush();

@@ -24,8 +24,9 @@ internal static class RowReaders
         var keyCount = windowStart;
         var valueCount = schema.Count - windowStart - 2;
         var keyCtor = keyCount == 1 && !IsComposite(keyType, 1) ? null : keyType.GetConstructors().FirstOrDefault(c => c.GetParameters().Length == keyCount);
-        var valuesCtor = valuesType.GetConstructors().FirstOrDefault(c => c.GetParameters().Length == valueCount)
-            ?? throw new ArgumentException($"{valuesType.Name} needs a constructor with the {valueCount} aggregates");
+        var scalarValue = valueCount == 1 && !IsComposite(valuesType, 1);
+        var valuesCtor = scalarValue ? null : (valuesType.GetConstructors().FirstOrDefault(c => c.GetParameters().Length == valueCount)
+            ?? throw new ArgumentException($"{valuesType.Name} needs a constructor with the {valueCount} aggregates"));
         var ctor = typeof(T).GetConstructors()[0];
         return (batch, row) =>
         {
@@ -44,8 +45,9 @@ internal static class RowReaders
                 key = keyCtor.Invoke(ps.Select((p, i) => ClrTypes.FromStorage(batch.Columns[i].GetBoxed(row), p.ParameterType)).ToArray());
             }
 
-            var vps = valuesCtor.GetParameters();
-            var values = valuesCtor.Invoke(vps.Select((p, i) => ClrTypes.FromStorage(batch.Columns[windowStart + 2 + i].GetBoxed(row), p.ParameterType)).ToArray());
+            var values = valuesCtor is null
+                ? ClrTypes.FromStorage(batch.Columns[windowStart + 2].GetBoxed(row), valuesType)
+                : valuesCtor.Invoke(valuesCtor.GetParameters().Select((p, i) => ClrTypes.FromStorage(batch.Columns[windowStart + 2 + i].GetBoxed(row), p.ParameterType)).ToArray());
             var start = DateTimeOffset.FromUnixTimeMilliseconds(batch.ColumnAt<long>(windowStart).Values[row]).UtcDateTime;
             var end = DateTimeOffset.FromUnixTimeMilliseconds(batch.ColumnAt<long>(windowStart + 1).Values[row]).UtcDateTime;
             return (T)ctor.Invoke([key, start, end, values]);

@@ -16,6 +16,7 @@ internal static class BenchCommand
         command.Subcommands.Add(BenchLogCommand.Create());
         command.Subcommands.Add(StateBench.Create());
         command.Subcommands.Add(BenchNexmarkCommand.Create());
+        command.Subcommands.Add(BenchTumbleCommand.Create());
 
         // Without an area, run the quick subset so `streams bench` gives a first impression in under 2 minutes.
         command.SetAction((_, ct) => BenchNexmarkCommand.Run(NexmarkQueries.Quick, new NexmarkRunOptions { Events = QuickEvents }, json: false, ct));

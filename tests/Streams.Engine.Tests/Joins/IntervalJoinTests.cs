@@ -19,6 +19,7 @@ public class IntervalJoinTests
     [InlineData(4, JoinType.Left, 200L, 900L)]
     [InlineData(5, JoinType.Left, 0L, 0L)]
     [InlineData(6, JoinType.Left, -2000L, 500L, true)]
+    [InlineData(7, JoinType.Left, -900L, -200L)]
     public void Random_streams_give_the_nested_loop_result_and_free_state(int seed, JoinType type, long lower, long upper, bool restoreMidway = false)
     {
         var rng = new Random(seed);
@@ -205,6 +206,19 @@ public class IntervalJoinTests
         var wrongSchema = Assert.Throws<InvalidDataException>(() => Checkpointing.RoundTrip<Streams.Engine.State.ICheckpointableOperator>(op,
             () => new IntervalJoinOperator(LeftSchema, otherRight, [0], [0], -10, 10)));
         Assert.Contains("w DOUBLE", wrongSchema.Message, StringComparison.Ordinal);
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
+    public void Double_and_decimal_keys_match_by_value_not_by_representation()
+    {
+        var left = new Schema([new Field("d", DataType.Double), new Field("m", DataType.Decimal), new Field("ts", DataType.Timestamp)], 2);
+        var pool = new BatchPool();
+        var op = new IntervalJoinOperator(left, left, [0, 1], [0, 1], 0, 0);
+        var output = new CollectingOutput();
+        op.OnBatch(JoinSide.Left, Batches.Of(pool, left, [[0.0, 1.0m, 1L], [2.5, 3m, 1L]]), output);
+        op.OnBatch(JoinSide.Right, Batches.Of(pool, left, [[-0.0, 1.00m, 1L], [2.5, 3.000m, 1L], [2.5, 3.001m, 1L]]), output);
+        Assert.Equal(2, output.Rows.Count);
         Assert.Equal(0, pool.Outstanding);
     }
 }

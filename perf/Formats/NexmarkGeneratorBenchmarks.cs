@@ -2,7 +2,7 @@ using BenchmarkDotNet.Attributes;
 using Streams.Connectors.Nexmark;
 using Streams.Engine.Data;
 
-namespace Streams.Perf.Nexmark;
+namespace Streams.Perf.Formats;
 
 /// <summary>
 /// The Nexmark generator alone, per event (OperationsPerInvoke = one batch of 8192 rows): it must stay far faster than any

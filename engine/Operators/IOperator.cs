@@ -7,6 +7,22 @@ namespace Streams.Engine.Operators;
 /// <param name="TimestampMs">Wall-clock time the coordinator injected it, in Unix milliseconds.</param>
 public readonly record struct CheckpointBarrier(long CheckpointId, long TimestampMs);
 
+/// <summary>
+/// Names a side output of an operator (late data, rejected rows) and the schema of its rows.
+/// Tags compare by reference: the operator and the graph that reads the side output share one instance.
+/// </summary>
+/// <param name="Name">A name for metrics and dead letters, e.g. <c>late</c>.</param>
+/// <param name="Schema">The schema of batches sent to the side output.</param>
+/// <param name="CountsAsLate">True when rows sent here are late events (counted by the late-records metric).</param>
+public sealed record OutputTag(string Name, Schema Schema, bool CountsAsLate = false)
+{
+    /// <summary>Tags compare by reference so two operators' "late" outputs stay distinct.</summary>
+    public bool Equals(OutputTag? other) => ReferenceEquals(this, other);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(this);
+}
+
 /// <summary>Where an operator sends what it produces. Emitting a batch hands over its ownership.</summary>
 public interface IOperatorOutput
 {
@@ -21,6 +37,23 @@ public interface IOperatorOutput
 
     /// <summary>Routes one row that cannot be processed to the dead-letter output with the reason, instead of failing the pipeline.</summary>
     void EmitError(ColumnBatch batch, int row, string reason);
+
+    /// <summary>
+    /// Sends <paramref name="batch"/> (owned by the callee afterwards) to the side output <paramref name="tag"/>.
+    /// Outputs that do not route side outputs report each live row through <see cref="EmitError"/>, so nothing vanishes.
+    /// </summary>
+    void EmitSide(OutputTag tag, ColumnBatch batch)
+    {
+        for (var row = 0; row < batch.Count; row++)
+        {
+            if (batch.IsLive(row))
+            {
+                EmitError(batch, row, "side output '" + tag.Name + "' has no consumer");
+            }
+        }
+
+        batch.Dispose();
+    }
 }
 
 /// <summary>

@@ -7,7 +7,8 @@ namespace Streams.Engine.Operators.Filter;
 public delegate void BatchFilter(ColumnBatch batch);
 
 /// <summary>
-/// WHERE: filters batches in place through a compiled predicate. Rows are never copied; downstream operators skip
+/// WHERE: filters batches in place through a compiled predicate. If the predicate throws, the batch is re-filtered
+/// row by row and only the failing rows go to the dead letters. Rows are never copied; downstream operators skip
 /// filtered rows through the bitvector, and batches left with no live row are recycled at once.
 /// </summary>
 public sealed class FilterOperator(BatchFilter filter) : IOperator
@@ -15,7 +16,17 @@ public sealed class FilterOperator(BatchFilter filter) : IOperator
     /// <inheritdoc />
     public void OnBatch(ColumnBatch batch, IOperatorOutput output)
     {
-        filter(batch);
+        try
+        {
+            filter(batch);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // One bad row must not fail the batch: find it row by row.
+            _ = ex;
+            SingleRowRetry.Filter(batch, filter, output);
+        }
+
         if (batch.HasFiltered && batch.LiveCount() == 0)
         {
             batch.Dispose();

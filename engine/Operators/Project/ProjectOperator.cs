@@ -10,7 +10,10 @@ namespace Streams.Engine.Operators.Project;
 /// <param name="output">A batch of the projected schema, same capacity, to write into.</param>
 public delegate void BatchProjector(ColumnBatch input, ColumnBatch output);
 
-/// <summary>SELECT list: turns each batch into a batch of the output schema through a compiled projector.</summary>
+/// <summary>
+/// SELECT list: turns each batch into a batch of the output schema through a compiled projector. If the projector
+/// throws, the batch is projected row by row and only the failing rows go to the dead letters.
+/// </summary>
 public sealed class ProjectOperator(Schema outputSchema, BatchProjector projector) : IOperator
 {
     /// <summary>The schema of the batches this operator emits.</summary>
@@ -21,8 +24,20 @@ public sealed class ProjectOperator(Schema outputSchema, BatchProjector projecto
     {
         var result = batch.Pool.Rent(OutputSchema, batch.Capacity);
         result.Count = batch.Count;
-        projector(batch, result);
-        if (batch.HasFiltered)
+        var retried = false;
+        try
+        {
+            projector(batch, result);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // One bad row must not fail the batch: project row by row and dead-letter only the failures.
+            _ = ex;
+            SingleRowRetry.Project(batch, result, projector, output);
+            retried = true;
+        }
+
+        if (batch.HasFiltered && !retried)
         {
             batch.FilteredBits.CopyTo(result.FilteredBits);
             result.MarkFiltered();

@@ -1,0 +1,86 @@
+using Streams.Engine.Data;
+
+namespace Streams.Engine.Operators.Aggregates;
+
+/// <summary>
+/// The accumulators of one aggregate operator and the allocation of their slots (one slot = one group's state).
+/// Freed slots are reused, so state stays as large as the number of open groups.
+/// </summary>
+internal sealed class AggregateSlots
+{
+    private readonly Stack<int> _free = new();
+    private int _next;
+    private int _capacity;
+
+    public AggregateSlots(Schema input, AggregateSpec[] aggregates, bool retractable)
+    {
+        Accumulators = aggregates.Select(a => Accumulator.Create(a, input, retractable)).ToArray();
+        Grow(1024);
+    }
+
+    public Accumulator[] Accumulators { get; }
+
+    /// <summary>Slots in use.</summary>
+    public int InUse => _next - _free.Count;
+
+    public int Allocate()
+    {
+        var slot = _free.Count > 0 ? _free.Pop() : _next++;
+        if (slot >= _capacity)
+        {
+            Grow(_capacity * 2);
+        }
+
+        foreach (var a in Accumulators)
+        {
+            a.Reset(slot);
+        }
+
+        return slot;
+    }
+
+    public void Release(int slot)
+    {
+        foreach (var a in Accumulators)
+        {
+            // Drops references (distinct sets) now rather than at reuse.
+            a.Reset(slot);
+        }
+
+        _free.Push(slot);
+    }
+
+    public void AddRows(ColumnBatch batch, int[] slots, IOperatorOutput output, int sign)
+    {
+        foreach (var a in Accumulators)
+        {
+            a.Add(batch, slots, output, sign);
+        }
+    }
+
+    public void Merge(int from, int into)
+    {
+        foreach (var a in Accumulators)
+        {
+            a.Merge(from, into);
+        }
+    }
+
+    /// <summary>Writes slot <paramref name="slot"/>'s results into columns firstColumn.. of <paramref name="target"/>.</summary>
+    public void Write(int slot, ColumnBatch target, int firstColumn, int row)
+    {
+        for (var a = 0; a < Accumulators.Length; a++)
+        {
+            Accumulators[a].Write(slot, target.Columns[firstColumn + a], row);
+        }
+    }
+
+    private void Grow(int capacity)
+    {
+        _capacity = capacity;
+        foreach (var a in Accumulators)
+        {
+            a.EnsureCapacity(capacity);
+        }
+    }
+}

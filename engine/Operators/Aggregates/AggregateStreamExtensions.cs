@@ -1,0 +1,43 @@
+using Streams.Engine.Operators.GroupAggregate;
+using Streams.Engine.Operators.SessionWindow;
+using Streams.Engine.Operators.WindowAggregate;
+using Streams.Engine.Runtime;
+
+namespace Streams.Engine.Operators.Aggregates;
+
+/// <summary>Adds the aggregate operators to a <see cref="DataStream"/>.</summary>
+public static class AggregateStreamExtensions
+{
+    /// <summary>
+    /// A keyed tumbling, hopping or session window aggregate. Call it on a stream keyed by the spec's key columns
+    /// (<c>stream.KeyBy(keys)</c>) to run it in parallel; on an unkeyed stream it runs in the producer's tasks.
+    /// <paramref name="late"/> names the late-data side output: read it with <c>results.SideOutput(late)</c>.
+    /// </summary>
+    public static DataStream WindowAggregate(this DataStream input, WindowAggregateSpec spec, out OutputTag late, string name = "window")
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(spec);
+        var schema = input.Schema;
+        var output = spec.OutputSchema(schema);
+        var tag = new OutputTag(name + ".late", schema, CountsAsLate: true);
+        late = tag;
+        var options = input.Graph.Options;
+        return input.Apply(name, output, _ => spec.Window.Kind == WindowKind.Session
+            ? new SessionWindowOperator(schema, spec, tag, options.Pool, options.BatchSize)
+            : new WindowAggregateOperator(schema, spec, tag, options.Pool, options.BatchSize));
+    }
+
+    /// <summary>A window aggregate whose late rows go to the dead letters (and the late-records metric).</summary>
+    public static DataStream WindowAggregate(this DataStream input, WindowAggregateSpec spec, string name = "window") =>
+        WindowAggregate(input, spec, out _, name);
+
+    /// <summary>A non-windowed GROUP BY emitting a changelog (+I, -U, +U, -D).</summary>
+    public static DataStream GroupAggregate(this DataStream input, GroupAggregateSpec spec, string name = "group-aggregate")
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(spec);
+        var schema = input.Schema;
+        var options = input.Graph.Options;
+        return input.Apply(name, spec.OutputSchema(schema), _ => new GroupAggregateOperator(schema, spec, options.Pool, options.BatchSize));
+    }
+}

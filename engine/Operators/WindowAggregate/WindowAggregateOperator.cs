@@ -1,0 +1,362 @@
+using System.Runtime.CompilerServices;
+using Streams.Engine.Data;
+using Streams.Engine.Runtime;
+using Streams.Engine.Runtime.Exchange;
+
+namespace Streams.Engine.Operators.WindowAggregate;
+
+/// <summary>
+/// Keyed tumbling or hopping window aggregate over event time. Each row lands in one slice (a tumbling window, or a
+/// pane of gcd(slide, size) for hopping windows) chosen by arithmetic; its key becomes a dense id and the aggregates
+/// update typed arrays a column at a time. When the watermark reaches a window's end − 1 + allowed lateness the window
+/// fires once: one row per key (keys..., window_start, window_end, aggregates...). Rows whose windows all fired
+/// already go to the late side output (<see cref="LateTag"/>).
+/// </summary>
+public sealed class WindowAggregateOperator : IOperator
+{
+    private readonly WindowAggregateSpec _spec;
+    private readonly Schema _outputSchema;
+    private readonly WindowAggregateState _state;
+    private readonly BatchPool _pool;
+    private readonly int _batchSize;
+    private readonly long _size;
+    private readonly long _slide;
+    private readonly long _sliceLength;
+    private readonly long _offset;
+    private int[] _ids = [];
+    private int[] _slots = [];
+    private int[] _late = [];
+    private int[] _mergeSlotByKey = [];
+
+    /// <summary>Creates the operator for rows of <paramref name="input"/>; output batches come from <paramref name="pool"/>.</summary>
+    public WindowAggregateOperator(Schema input, WindowAggregateSpec spec, OutputTag lateTag, BatchPool pool, int batchSize = BatchPool.DefaultCapacity)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Window.Kind == WindowKind.Session)
+        {
+            throw new ArgumentException("session windows are computed by SessionWindowOperator", nameof(spec));
+        }
+
+        _spec = spec;
+        _outputSchema = spec.OutputSchema(input);
+        _state = new WindowAggregateState(input, spec);
+        LateTag = lateTag;
+        _pool = pool;
+        _batchSize = batchSize;
+        _size = spec.Window.SizeMs;
+        _slide = spec.Window.SlideMs;
+        _sliceLength = Gcd(_size, _slide);
+        _offset = spec.Window.OffsetMs;
+    }
+
+    /// <summary>The side output late rows go to (input schema).</summary>
+    public OutputTag LateTag { get; }
+
+    /// <inheritdoc />
+    public void OnBatch(ColumnBatch batch, IOperatorOutput output)
+    {
+        var n = batch.Count;
+        if (_ids.Length < n)
+        {
+            _ids = new int[batch.Capacity];
+            _slots = new int[batch.Capacity];
+            _late = new int[batch.Capacity];
+        }
+
+        var ids = _ids;
+        var slots = _slots;
+        _state.Keys.Lookup(batch, ids);
+        var keyCount = _state.Keys.Count;
+        var tsColumn = batch.ColumnAt<long>(_spec.EventTimeColumn);
+        var ts = tsColumn.Values;
+        var checkNulls = tsColumn.HasNulls;
+        var sliceLength = _sliceLength;
+        var currentStart = long.MinValue;
+        WindowAggregateState.Slice? slice = null;
+        var lateSlice = false;
+        var lateCount = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var id = ids[i];
+            if (id < 0)
+            {
+                slots[i] = -1;
+                continue;
+            }
+
+            var t = ts[i];
+            // One unsigned compare keeps rows of the current slice off the division.
+            if ((ulong)(t - currentStart) >= (ulong)sliceLength)
+            {
+                if ((checkNulls && tsColumn.IsNull(i)) || !EventTime.IsValid(t))
+                {
+                    RejectTimestamp(batch, i, output);
+                    slots[i] = -1;
+                    continue;
+                }
+
+                currentStart = FloorTo(t, sliceLength);
+                lateSlice = IsLate(currentStart);
+                slice = lateSlice ? null : SliceAt(currentStart, keyCount);
+            }
+            else if (checkNulls && tsColumn.IsNull(i))
+            {
+                RejectTimestamp(batch, i, output);
+                slots[i] = -1;
+                continue;
+            }
+
+            if (lateSlice)
+            {
+                _late[lateCount++] = i;
+                slots[i] = -1;
+                continue;
+            }
+
+            var slot = slice!.SlotByKey[id];
+            if (slot < 0)
+            {
+                slot = NewGroup(slice, id);
+            }
+
+            slots[i] = slot;
+        }
+
+        _state.Slots.AddRows(batch, slots, output, 1);
+        if (lateCount > 0)
+        {
+            var late = batch.Pool.Rent(batch.Schema, batch.Capacity);
+            BatchGather.Append(batch, _late.AsSpan(0, lateCount), late);
+            output.EmitSide(LateTag, late);
+        }
+
+        batch.Dispose();
+    }
+
+    /// <inheritdoc />
+    public void OnWatermark(long watermark, IOperatorOutput output)
+    {
+        if (watermark > _state.Watermark)
+        {
+            _state.Watermark = watermark;
+            Fire(watermark, output);
+        }
+
+        output.EmitWatermark(watermark);
+    }
+
+    /// <inheritdoc />
+    public void OnEndOfInput(IOperatorOutput output) => Fire(long.MaxValue, output);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int NewGroup(WindowAggregateState.Slice slice, int id)
+    {
+        var slot = _state.Slots.Allocate();
+        slice.SlotByKey[id] = slot;
+        slice.KeyIds.Add(id);
+        return slot;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RejectTimestamp(ColumnBatch batch, int row, IOperatorOutput output)
+    {
+        var column = batch.Columns[_spec.EventTimeColumn];
+        output.EmitError(batch, row, column.IsNull(row)
+            ? $"event time '{batch.Schema[_spec.EventTimeColumn].Name}' is NULL: the row belongs to no window"
+            : $"event time {batch.ColumnAt<long>(_spec.EventTimeColumn).Values[row]} ms is outside years 0001-9999");
+    }
+
+    private WindowAggregateState.Slice SliceAt(long start, int keyCount)
+    {
+        if (!_state.Slices.TryGetValue(start, out var slice))
+        {
+            slice = new WindowAggregateState.Slice(start);
+            _state.Slices.Add(start, slice);
+        }
+
+        slice.EnsureKeys(keyCount);
+        return slice;
+    }
+
+    /// <summary>True when every window containing the slice starting at <paramref name="sliceStart"/> has fired.</summary>
+    private bool IsLate(long sliceStart) => LastWindowStart(sliceStart) + _size - 1 + _spec.AllowedLatenessMs <= _state.Watermark;
+
+    private long LastWindowStart(long sliceStart) => FloorTo(sliceStart, _slide);
+
+    private long FirstWindowStart(long sliceStart) => FloorTo(sliceStart - _size, _slide) + _slide;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long FloorTo(long t, long unit)
+    {
+        var rem = (t - _offset) % unit;
+        return t - (rem < 0 ? rem + unit : rem);
+    }
+
+    private void Fire(long watermark, IOperatorOutput output)
+    {
+        ColumnBatch? result = null;
+        var expired = new List<long>();
+        while (_state.Slices.Count > 0)
+        {
+            var minStart = FirstKey(_state.Slices);
+            var start = FirstWindowStart(minStart);
+            if (_state.LastFiredStart != long.MinValue)
+            {
+                start = Math.Max(start, _state.LastFiredStart + _slide);
+            }
+
+            if (start + _size - 1 + _spec.AllowedLatenessMs > watermark)
+            {
+                break;
+            }
+
+            EmitWindow(start, ref result, output);
+            _state.LastFiredStart = start;
+            expired.Clear();
+            foreach (var (sliceStart, _) in _state.Slices)
+            {
+                if (sliceStart >= start + _slide)
+                {
+                    break;
+                }
+
+                if (LastWindowStart(sliceStart) <= start)
+                {
+                    expired.Add(sliceStart);
+                }
+            }
+
+            foreach (var s in expired)
+            {
+                ReleaseSlice(s);
+            }
+        }
+
+        if (result is not null)
+        {
+            EmitOrDispose(result, output);
+        }
+    }
+
+    private void EmitWindow(long start, ref ColumnBatch? result, IOperatorOutput output)
+    {
+        var end = start + _size;
+        if (_sliceLength == _size)
+        {
+            // Tumbling (or hop with slide = size): the window is one slice.
+            if (_state.Slices.TryGetValue(start, out var slice))
+            {
+                foreach (var id in slice.KeyIds)
+                {
+                    WriteRow(id, slice.SlotByKey[id], start, end, ref result, output);
+                }
+            }
+
+            return;
+        }
+
+        if (_mergeSlotByKey.Length < _state.Keys.Count)
+        {
+            _mergeSlotByKey = new int[Math.Max(_state.Keys.Count, _mergeSlotByKey.Length * 2)];
+            Array.Fill(_mergeSlotByKey, -1);
+        }
+
+        var keys = new List<int>();
+        foreach (var (sliceStart, slice) in _state.Slices)
+        {
+            if (sliceStart >= end)
+            {
+                break;
+            }
+
+            if (sliceStart < start)
+            {
+                continue;
+            }
+
+            foreach (var id in slice.KeyIds)
+            {
+                var merged = _mergeSlotByKey[id];
+                if (merged < 0)
+                {
+                    merged = _state.Slots.Allocate();
+                    _mergeSlotByKey[id] = merged;
+                    keys.Add(id);
+                }
+
+                _state.Slots.Merge(slice.SlotByKey[id], merged);
+            }
+        }
+
+        foreach (var id in keys)
+        {
+            var merged = _mergeSlotByKey[id];
+            WriteRow(id, merged, start, end, ref result, output);
+            _state.Slots.Release(merged);
+            _mergeSlotByKey[id] = -1;
+        }
+    }
+
+    private void WriteRow(int keyId, int slot, long start, long end, ref ColumnBatch? result, IOperatorOutput output)
+    {
+        if (result is null || result.IsFull)
+        {
+            if (result is not null)
+            {
+                output.Emit(result);
+            }
+
+            result = _pool.Rent(_outputSchema, _batchSize);
+        }
+
+        var row = result.Count;
+        var k = _spec.KeyColumns.Length;
+        _state.Keys.WriteKey(keyId, result, row);
+        result.ColumnAt<long>(k).Values[row] = start;
+        result.ColumnAt<long>(k + 1).Values[row] = end;
+        _state.Slots.Write(slot, result, k + 2, row);
+        result.Count = row + 1;
+    }
+
+    private void ReleaseSlice(long start)
+    {
+        var slice = _state.Slices[start];
+        _state.Slices.Remove(start);
+        foreach (var id in slice.KeyIds)
+        {
+            _state.Slots.Release(slice.SlotByKey[id]);
+        }
+    }
+
+    private static void EmitOrDispose(ColumnBatch batch, IOperatorOutput output)
+    {
+        if (batch.Count > 0)
+        {
+            output.Emit(batch);
+        }
+        else
+        {
+            batch.Dispose();
+        }
+    }
+
+    private static long FirstKey(SortedDictionary<long, WindowAggregateState.Slice> slices)
+    {
+        foreach (var (k, _) in slices)
+        {
+            return k;
+        }
+
+        return long.MaxValue;
+    }
+
+    private static long Gcd(long a, long b)
+    {
+        while (b != 0)
+        {
+            (a, b) = (b, a % b);
+        }
+
+        return a;
+    }
+}

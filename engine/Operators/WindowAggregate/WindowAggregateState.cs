@@ -1,0 +1,59 @@
+using Streams.Engine.Data;
+using Streams.Engine.Operators.Aggregates;
+
+namespace Streams.Engine.Operators.WindowAggregate;
+
+/// <summary>
+/// State of a tumbling/hopping window aggregate: keys interned to dense ids, one slice (pane) per slice start with a
+/// key id → slot array, and the accumulators' slots. Hopping windows are the merge of their slices, so each row
+/// updates one slice, not size/slide windows. (Checkpointing snapshots this class: keys, slices, accumulators, watermark.)
+/// </summary>
+internal sealed class WindowAggregateState
+{
+    public WindowAggregateState(Schema input, WindowAggregateSpec spec)
+    {
+        Keys = new GroupKeyTable(input, spec.KeyColumns);
+        Slots = new AggregateSlots(input, spec.Aggregates, retractable: false);
+    }
+
+    public GroupKeyTable Keys { get; }
+
+    public AggregateSlots Slots { get; }
+
+    /// <summary>Open slices by start.</summary>
+    public SortedDictionary<long, Slice> Slices { get; } = [];
+
+    /// <summary>The start of the last window that fired (windows fire in start order).</summary>
+    public long LastFiredStart { get; set; } = long.MinValue;
+
+    /// <summary>The last watermark seen.</summary>
+    public long Watermark { get; set; } = long.MinValue;
+
+    /// <summary>One slice: the groups (keys) that have rows in [Start, Start + slice length).</summary>
+    internal sealed class Slice(long start)
+    {
+        public long Start { get; } = start;
+
+        /// <summary>Slot per key id, -1 when the key has no row in the slice.</summary>
+        public int[] SlotByKey { get; private set; } = Fill(new int[64]);
+
+        /// <summary>The key ids present, in first-seen order.</summary>
+        public List<int> KeyIds { get; } = [];
+
+        public void EnsureKeys(int keys)
+        {
+            if (SlotByKey.Length < keys)
+            {
+                var grown = Fill(new int[Math.Max(keys, SlotByKey.Length * 2)]);
+                SlotByKey.CopyTo(grown, 0);
+                SlotByKey = grown;
+            }
+        }
+
+        private static int[] Fill(int[] a)
+        {
+            Array.Fill(a, -1);
+            return a;
+        }
+    }
+}

@@ -509,7 +509,8 @@ internal static class SqlParser
                 rest = d.Remainder;
             }
 
-            var first = Expr(rest);
+            // POSITION(a IN b): the first operand stops before IN.
+            var first = (upper == "POSITION" ? ConcatExpr! : Expr)(rest);
             if (!first.HasValue)
             {
                 return first;

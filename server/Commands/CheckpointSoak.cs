@@ -28,7 +28,7 @@ internal static class CheckpointSoak
     private static readonly Schema Windows = new([new Field("key", DataType.Int64), new Field("window_start", DataType.Timestamp), new Field("cnt", DataType.Int64), new Field("total", DataType.Int64)]);
 
     /// <summary>Harness settings.</summary>
-    internal sealed record Settings(string Directory, long Events, int Kills, TimeSpan Interval, int Seed, TimeSpan MinRun, TimeSpan MaxRun);
+    internal sealed record Settings(string Directory, long Events, int Kills, TimeSpan Interval, int Seed, TimeSpan MinRun, TimeSpan MaxRun, long EventsPerSecond = 0);
 
     /// <summary>What a soak found.</summary>
     internal sealed record Outcome(int Kills, int Restarts, long ExpectedRows, long ActualRows, long Duplicates, long Missing, long Unexpected)
@@ -43,6 +43,7 @@ internal static class CheckpointSoak
         var kills = new Option<int>("--kills") { Description = "How many times the job is killed with SIGKILL.", DefaultValueFactory = _ => 100 };
         var interval = new Option<int>("--checkpoint-interval-ms") { Description = "Checkpoint interval.", DefaultValueFactory = _ => 200 };
         var seed = new Option<int>("--seed") { Description = "Random seed for the kill moments.", DefaultValueFactory = _ => Environment.TickCount };
+        var rate = new Option<long>("--rate") { Description = "Cap on events per second read by the job (0 = unlimited), so kills land all over a long run.", DefaultValueFactory = _ => 0 };
         var worker = new Option<bool>("--worker") { Description = "Run the job once (what the harness starts and kills).", Hidden = true };
         var command = new Command("soak", "Crash harness: kill -9 a checkpointed windowed aggregate repeatedly and verify the sink is exactly-once.");
         command.Options.Add(dir);
@@ -51,10 +52,11 @@ internal static class CheckpointSoak
         command.Options.Add(interval);
         command.Options.Add(seed);
         command.Options.Add(worker);
+        command.Options.Add(rate);
         command.SetAction(parse =>
         {
             var settings = new Settings(parse.GetValue(dir)!, parse.GetValue(events), parse.GetValue(kills),
-                TimeSpan.FromMilliseconds(parse.GetValue(interval)), parse.GetValue(seed), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(3));
+                TimeSpan.FromMilliseconds(parse.GetValue(interval)), parse.GetValue(seed), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(3), parse.GetValue(rate));
             if (parse.GetValue(worker))
             {
                 RunWorker(settings).GetAwaiter().GetResult();
@@ -136,7 +138,8 @@ internal static class CheckpointSoak
         }
 
         foreach (var arg in new[] { "checkpoints", "soak", "--worker", "--dir", root, "--events", settings.Events.ToString(CultureInfo.InvariantCulture),
-                     "--checkpoint-interval-ms", ((int)settings.Interval.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) })
+                     "--checkpoint-interval-ms", ((int)settings.Interval.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+                     "--rate", settings.EventsPerSecond.ToString(CultureInfo.InvariantCulture) })
         {
             info.ArgumentList.Add(arg);
         }
@@ -265,6 +268,11 @@ internal static class CheckpointSoak
         var factory = new FileConnectorFactory();
         var source = factory.CreateSource(new ConnectorContext("events", Events, new Dictionary<string, string> { ["path"] = "input/*.ndjson", ["format"] = "json" }, root, null, deadLetters, pool));
         var sink = factory.CreateSink(new ConnectorContext("output", Windows, new Dictionary<string, string> { ["path"] = "output", ["format"] = "json" }, root, null, deadLetters, pool));
+        if (settings.EventsPerSecond > 0)
+        {
+            source = new ThrottledSource(source, settings.EventsPerSecond);
+        }
+
         graph.Source("events", source, Events, new WatermarkStrategy(EventTimeColumn: 2))
             .KeyBy(0)
             .Apply("tumble", Windows, _ => new TumblingCountSum(pool))
@@ -273,6 +281,40 @@ internal static class CheckpointSoak
         if (deadLetters.Count > 0)
         {
             throw new InvalidOperationException($"{deadLetters.Count} events were dead-lettered");
+        }
+    }
+
+    /// <summary>Caps the read rate (split evenly over partitions) so a run lasts long enough to be killed many times.</summary>
+    private sealed class ThrottledSource(ISourceConnector inner, long eventsPerSecond) : ISourceConnector
+    {
+        public int PartitionCount => inner.PartitionCount;
+
+        public bool IsBounded => inner.IsBounded;
+
+        public ISourceReader OpenPartition(int partition, long offset) =>
+            new Reader(inner.OpenPartition(partition, offset), Math.Max(1, eventsPerSecond / Math.Max(1, inner.PartitionCount)));
+
+        private sealed class Reader(ISourceReader inner, long perSecond) : ISourceReader
+        {
+            private readonly Stopwatch _clock = Stopwatch.StartNew();
+            private long _rows;
+
+            public long Offset => inner.Offset;
+
+            public async ValueTask<ColumnBatch?> ReadAsync(CancellationToken cancellationToken)
+            {
+                var due = TimeSpan.FromSeconds((double)_rows / perSecond) - _clock.Elapsed;
+                if (due > TimeSpan.Zero)
+                {
+                    await Task.Delay(due, cancellationToken).ConfigureAwait(false);
+                }
+
+                var batch = await inner.ReadAsync(cancellationToken).ConfigureAwait(false);
+                _rows += batch?.Count ?? 0;
+                return batch;
+            }
+
+            public void Dispose() => inner.Dispose();
         }
     }
 

@@ -120,7 +120,12 @@ public sealed class JobCheckpointing : ICheckpointHooks
             return new SnapshottingOperator(@operator, stateful, id, _coordinator);
         }
 
-        return @operator;
+        if (@operator is IStatelessOperator or Operators.Filter.FilterOperator or Operators.Project.ProjectOperator || @operator.GetType().Name == "CallbackSinkOperator")
+        {
+            return @operator;
+        }
+
+        throw NotCheckpointable(node, operatorName, @operator);
     }
 
     /// <inheritdoc/>
@@ -128,7 +133,7 @@ public sealed class JobCheckpointing : ICheckpointHooks
     {
         if (@operator is not ICheckpointableOperator stateful)
         {
-            return @operator;
+            return @operator is IStatelessOperator ? @operator : throw NotCheckpointable(node, "two-input", @operator);
         }
 
         var id = $"{node}#{task}";
@@ -136,6 +141,9 @@ public sealed class JobCheckpointing : ICheckpointHooks
         _coordinator.RegisterOperator(id);
         return new SnapshottingTwoInputOperator(@operator, stateful, id, _coordinator);
     }
+
+    private static NotSupportedException NotCheckpointable(string node, string operatorName, object @operator) =>
+        new($"operator '{operatorName}' of '{node}' ({@operator.GetType().Name}) cannot be checkpointed yet (it implements neither ICheckpointableOperator nor IStatelessOperator): run this job without --state-dir");
 
     private void Restore(string operatorId, ICheckpointableOperator stateful)
     {

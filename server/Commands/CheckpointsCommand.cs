@@ -16,6 +16,7 @@ internal static class CheckpointsCommand
         };
         var command = new Command("checkpoints", "List the checkpoints in a state directory: id, time, size, source offsets, status.");
         command.Options.Add(stateDir);
+        command.Subcommands.Add(CheckpointSoak.Create());
         command.SetAction(parse => List(parse.GetValue(stateDir)!, Console.Out, Console.Error));
         return command;
     }
@@ -76,6 +77,30 @@ internal static class CheckpointsCommand
         }
 
         return 0;
+    }
+
+    /// <summary>Parses a checkpoint interval: a positive number with unit ms, s or m (<c>200ms</c>, <c>1s</c>, <c>2m</c>).</summary>
+    internal static bool TryParseInterval(string text, out TimeSpan interval)
+    {
+        interval = default;
+        var t = text.Trim().ToLowerInvariant();
+        var (digits, scale) = t.EndsWith("ms", StringComparison.Ordinal) ? (t[..^2], 1.0)
+            : t.EndsWith('s') ? (t[..^1], 1000.0)
+            : t.EndsWith('m') ? (t[..^1], 60_000.0)
+            : (t, -1.0);
+        if (scale < 0 || !double.TryParse(digits.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value <= 0)
+        {
+            return false;
+        }
+
+        interval = TimeSpan.FromMilliseconds(value * scale);
+        return interval >= TimeSpan.FromMilliseconds(1);
+    }
+
+    internal static int BadInterval(string text, TextWriter errors)
+    {
+        errors.WriteLine($"error: --checkpoint-interval '{text}' is not a positive duration with a unit (200ms, 1s, 2m)");
+        return 2;
     }
 
     private static string FormatOffsets(CheckpointManifest manifest) =>

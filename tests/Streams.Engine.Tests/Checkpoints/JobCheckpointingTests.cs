@@ -143,6 +143,28 @@ public sealed class JobCheckpointingTests : IDisposable
         Assert.Contains(_stateDir, error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_job_with_a_stateful_operator_that_cannot_snapshot_is_refused_rather_than_restored_without_state()
+    {
+        var checkpointing = new JobCheckpointing(_stateDir, "fp", TimeSpan.FromMilliseconds(50));
+        var pool = new BatchPool();
+        var graph = new JobGraph(new JobOptions { Parallelism = 1, Pool = pool, Checkpoints = checkpointing });
+        graph.Source("nums", new SlowSource(pool), Input)
+            .Apply("opaque", Input, _ => new OpaqueOperator())
+            .To(new DirectorySinkConnector(_sinkDir));
+
+        var error = await Assert.ThrowsAsync<NotSupportedException>(() => checkpointing.RunAsync(graph.Build()));
+
+        Assert.Contains("'opaque'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("cannot be checkpointed", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    private sealed class OpaqueOperator : IOperator
+    {
+        public void OnBatch(ColumnBatch batch, IOperatorOutput output) => output.Emit(batch);
+    }
+
     /// <summary>Rows (value % 17, value), 20 per batch with a pause between batches so checkpoints land mid-run.</summary>
     private sealed class SlowSource(BatchPool pool) : ISourceConnector
     {

@@ -679,6 +679,8 @@ internal sealed class ExpressionCompiler
                 return a.Count == 1
                     ? Strict(call, x => Call(Method(nameof(SqlFunctions.ParseTimestamp)), x[0]))
                     : Strict(call, x => Call(Method(nameof(SqlFunctions.ParseTimestampWithFormat)), x[0], Call(Method(nameof(SqlFunctions.JavaToNetFormat)), x[1])));
+            case "WINDOW_START":
+                return Strict(call, x => Call(Method(nameof(SqlFunctions.WindowStart)), x[0], x[1]));
             case "NOW":
                 return (Call(Method(nameof(SqlFunctions.NowMillis))), Constant(false));
             default:

@@ -343,6 +343,9 @@ internal static class SqlFunctions
             ? (dt.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond
             : null;
 
+    /// <summary>The start of the tumbling window of <paramref name="size"/> that contains <paramref name="ts"/> (floor, also for negative times).</summary>
+    public static long WindowStart(long ts, long size) => ts - (((ts % size) + size) % size);
+
     public static long NowMillis() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     // ----------------------------------------------------------------- casts

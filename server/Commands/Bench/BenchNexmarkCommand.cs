@@ -83,6 +83,7 @@ internal static class BenchNexmarkCommand
                 parallelism = options.Parallelism,
                 peakMemoryBytes = r.PeakMemoryBytes,
                 rowsOut = r.RowsOut,
+                allocatedBytesPerEvent = r.AllocatedBytesPerEvent,
                 error = r.Error,
             }), new JsonSerializerOptions { WriteIndented = true }));
         }

@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Streams.Engine.Data;
-using Streams.Engine.Operators;
+using Streams.Engine.Operators.Filter;
+using Streams.Engine.Operators.Project;
 using Streams.Perf.Shared;
 using Streams.Query.Binding;
 using Streams.Query.Compilation;

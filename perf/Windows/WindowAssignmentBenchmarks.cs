@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using Streams.Engine.Data;
 using Streams.Engine.Operators;
 using Streams.Engine.Operators.Aggregates;
 using Streams.Engine.Operators.WindowAggregate;

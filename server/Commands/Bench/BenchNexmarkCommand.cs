@@ -21,9 +21,10 @@ internal static class BenchNexmarkCommand
         var seed = new Option<long>("--seed") { Description = "Generator seed.", DefaultValueFactory = _ => 42 };
         var rate = new Option<double>("--rate") { Description = "Events per second of event time (published Flink setup: 10,000,000).", DefaultValueFactory = _ => 10_000_000 };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of a table." };
+        var allocProfile = new Option<bool>("--alloc-profile") { Description = "Sample allocations (GC AllocationTick) and print the types the queries allocate most." };
         var command = new Command("nexmark", "Run the Nexmark benchmark queries (SQL over the in-process generator, blackhole sink).")
         {
-            query, events, parallelism, seed, rate, json,
+            query, events, parallelism, seed, rate, json, allocProfile,
         };
         command.SetAction((parse, ct) =>
         {
@@ -36,7 +37,9 @@ internal static class BenchNexmarkCommand
                 Rate = parse.GetValue(rate),
                 Parallelism = p > 0 ? p : Math.Max(1, Environment.ProcessorCount),
             };
-            return Run(names.Count == 0 ? NexmarkQueries.All : names, options, parse.GetValue(json), ct);
+            return parse.GetValue(allocProfile)
+                ? Profile(names.Count == 0 ? NexmarkQueries.All : names, options, parse.GetValue(json), ct)
+                : Run(names.Count == 0 ? NexmarkQueries.All : names, options, parse.GetValue(json), ct);
         });
         return command;
     }
@@ -83,6 +86,7 @@ internal static class BenchNexmarkCommand
                 parallelism = options.Parallelism,
                 peakMemoryBytes = r.PeakMemoryBytes,
                 rowsOut = r.RowsOut,
+                allocatedBytesPerEvent = r.AllocatedBytesPerEvent,
                 error = r.Error,
             }), new JsonSerializerOptions { WriteIndented = true }));
         }
@@ -115,6 +119,19 @@ internal static class BenchNexmarkCommand
         }
 
         return results.All(r => r.Ok || r.Error!.StartsWith("not supported", StringComparison.Ordinal) || r.Error.Contains(": not supported", StringComparison.Ordinal)) ? 0 : 1;
+    }
+
+    private static async Task<int> Profile(IReadOnlyList<string> queries, NexmarkRunOptions options, bool json, CancellationToken ct)
+    {
+        using var sampler = new AllocationSampler();
+        var code = await Run(queries, options, json, ct).ConfigureAwait(false);
+        Console.Error.WriteLine("sampled allocations (GC AllocationTick, ~100 KB per sample), largest first:");
+        foreach (var (type, bytes) in sampler.Top(15))
+        {
+            Console.Error.WriteLine($"  {bytes / (1024.0 * 1024.0),10:F1} MiB  {type}");
+        }
+
+        return code;
     }
 
     private static Table Table(IReadOnlyList<NexmarkResult> results)

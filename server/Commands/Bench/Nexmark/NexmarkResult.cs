@@ -8,6 +8,7 @@ namespace Streams.Server.Commands.Bench.Nexmark;
 /// <param name="Cores">Cores the process may use (the per-core divisor).</param>
 /// <param name="PeakMemoryBytes">Peak resident set size during the query.</param>
 /// <param name="RowsOut">Rows the blackhole sink received.</param>
+/// <param name="AllocatedBytes">Managed bytes allocated by the whole process during the query.</param>
 /// <param name="Error">Null when the query ran; otherwise the engine's message (e.g. <c>not supported: ...</c>).</param>
 internal sealed record NexmarkResult(
     string Query,
@@ -17,6 +18,7 @@ internal sealed record NexmarkResult(
     int Cores,
     long PeakMemoryBytes,
     long RowsOut,
+    long AllocatedBytes,
     string? Error)
 {
     /// <summary>True when the query ran to the end.</summary>
@@ -24,6 +26,12 @@ internal sealed record NexmarkResult(
 
     /// <summary>Events per wall-clock second.</summary>
     public double EventsPerSecond => Seconds > 0 ? Events / Seconds : 0;
+
+    /// <summary>The full failure (with stack trace) behind <see cref="Error"/>, for diagnosis.</summary>
+    public Exception? Failure { get; init; }
+
+    /// <summary>Managed bytes allocated per generated event.</summary>
+    public double AllocatedBytesPerEvent => Events > 0 ? (double)AllocatedBytes / Events : 0;
 
     /// <summary>Events per second divided by the cores available.</summary>
     public double EventsPerSecondPerCore => EventsPerSecond / Math.Max(1, Cores);

@@ -20,6 +20,9 @@ internal sealed record NexmarkRunOptions
 
     /// <summary>Tasks per keyed operator and source partitions per table.</summary>
     public int Parallelism { get; init; } = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>Events of an untimed run before the measured one, so JIT tiering and pools are warm (0: none).</summary>
+    public long WarmupEvents { get; init; } = 500_000;
 }
 
 /// <summary>
@@ -45,16 +48,32 @@ internal sealed class NexmarkRunner
     /// <summary>Runs <paramref name="query"/> (e.g. <c>q5</c>) once and measures it.</summary>
     public async Task<NexmarkResult> RunAsync(string query, CancellationToken cancellationToken)
     {
+        var warmup = Math.Min(_options.WarmupEvents, _options.Events / 2);
+        if (warmup > 0 && await MeasureAsync(query, warmup, cancellationToken).ConfigureAwait(false) is { Ok: false } failed)
+        {
+            return failed;
+        }
+
+        return await MeasureAsync(query, _options.Events, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs a script of <paramref name="sql"/> (named <paramref name="name"/>) over the Nexmark tables once and measures it, without warm-up.</summary>
+    public Task<NexmarkResult> RunScriptAsync(string name, string sql, CancellationToken cancellationToken) =>
+        MeasureAsync(name, _options.Events, cancellationToken, sql);
+
+    private async Task<NexmarkResult> MeasureAsync(string query, long events, CancellationToken cancellationToken, string? sql = null)
+    {
         Progress.Reset();
         var registry = Progress.Wrap(_registry());
         var session = new SqlSession(registry, Directory.GetCurrentDirectory(), new SqlSessionOptions { Parallelism = _options.Parallelism });
-        var ddl = NexmarkQueries.Ddl(_options.Events, _options.Seed, _options.Rate, _options.Parallelism);
-        var text = NexmarkQueries.Text(query);
+        var ddl = NexmarkQueries.Ddl(events, _options.Seed, _options.Rate, _options.Parallelism);
+        var text = sql ?? NexmarkQueries.Text(query);
         var cores = Environment.ProcessorCount;
 
         using var memory = PeakMemory.Start();
         var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var clock = Stopwatch.StartNew();
         try
         {
@@ -66,7 +85,7 @@ internal sealed class NexmarkRunner
             }
             catch (SqlException ex)
             {
-                return Failed(query, cores, $"line {ex.Position.Line}, column {ex.Position.Column}: {ex.Message}");
+                return Failed(query, cores, $"line {ex.Position.Line}, column {ex.Position.Column}: {ex.Message}", ex);
             }
 
             foreach (var statement in statements)
@@ -76,16 +95,18 @@ internal sealed class NexmarkRunner
         }
         catch (Exception ex) when (ex is NotSupportedException or JobExecutionException or ConnectorException or InvalidOperationException or ArgumentException)
         {
-            return Failed(query, cores, Innermost(ex));
+            return Failed(query, cores, Innermost(ex), ex);
         }
 
         clock.Stop();
         process.Refresh();
         var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
-        return new NexmarkResult(query, _options.Events, clock.Elapsed.TotalSeconds, cpu, cores, memory.Stop(), Progress.RowsOut, null);
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        return new NexmarkResult(query, events, clock.Elapsed.TotalSeconds, cpu, cores, memory.Stop(), Progress.RowsOut, allocated, null);
     }
 
-    private static NexmarkResult Failed(string query, int cores, string error) => new(query, 0, 0, 0, cores, 0, 0, error);
+    private static NexmarkResult Failed(string query, int cores, string error, Exception failure) =>
+        new(query, 0, 0, 0, cores, 0, 0, 0, error) { Failure = failure };
 
     private static string Innermost(Exception ex)
     {

@@ -326,6 +326,8 @@ public sealed class IntervalJoinOperator : ITwoInputOperator, ICheckpointableOpe
                 _out.LeftFrom(left.Rows, slot);
                 _out.RightNull();
                 _out.EndRow();
+                // The row is read when gathered: copy it out before its slot is freed.
+                _out.Settle();
             }
 
             left.Remove(slot);

@@ -300,7 +300,8 @@ public sealed class TemporalJoinOperator : ITwoInputOperator, ICheckpointableOpe
                 _out.EndRow();
             }
 
-            // The key stays while the row is held, so prune before letting go of the row.
+            // Copy the joined row out before its slots may be freed; the key stays while the row is held, so prune first.
+            _out.Settle();
             Prune(keyId);
             stream.Remove(slot);
         }

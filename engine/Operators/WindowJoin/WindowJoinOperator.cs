@@ -376,6 +376,9 @@ public sealed class WindowJoinOperator : ITwoInputOperator, ICheckpointableOpera
             head[right.KeyOf(bucket.Right[j])] = -1;
         }
 
+        // Joined rows are read when gathered: copy them out before their slots are freed.
+        _out.Settle();
+
         var leftWindows = _state.LeftWindows;
         for (var i = 0; i < bucket.LeftCount; i++)
         {
@@ -430,6 +433,7 @@ public sealed class WindowJoinOperator : ITwoInputOperator, ICheckpointableOpera
                     }
                 }
 
+                _out.Settle();
                 RemoveRange(_state.Left, _leftSlots, li, lj);
                 RemoveRange(_state.Right, _rightSlots, ri, rj);
                 li = lj;
@@ -444,6 +448,8 @@ public sealed class WindowJoinOperator : ITwoInputOperator, ICheckpointableOpera
                     {
                         EmitPadded(_leftSlots[a], ls, le);
                     }
+
+                    _out.Settle();
                 }
 
                 RemoveRange(_state.Left, _leftSlots, li, lj);

@@ -91,7 +91,7 @@ public sealed class NdjsonDecoder
         }
         catch (JsonException e)
         {
-            error = "malformed JSON: " + e.Message;
+            error = MalformedReason(e);
             return false;
         }
 
@@ -112,6 +112,20 @@ public sealed class NdjsonDecoder
         batch.Count = row + 1;
         error = null;
         return true;
+    }
+
+    // The reader's message ends with its own "LineNumber: 0 | BytePositionInLine: n." — within one line that is a column.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static string MalformedReason(JsonException e)
+    {
+        var message = e.Message;
+        var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        if (cut >= 0)
+        {
+            message = message[..cut];
+        }
+
+        return e.BytePositionInLine is { } position ? $"malformed JSON at column {position + 1}: {message}" : "malformed JSON: " + message;
     }
 
     private int FindField(ref Utf8JsonReader reader)

@@ -181,22 +181,26 @@ public sealed class NexmarkGenerator
             var rng = new EventRandom(_seed, id);
 
             // Every draw is made whichever way a choice goes, and the choice is a select: the coin flips are random,
-            // so branches on them would mispredict half the time.
-            var hotAuction = rng.NextInt(Options.HotAuctionRatio) > 0;
-            var coldAuction = NextBase0AuctionId(id, ref rng);
+            // so branches on them would mispredict half the time. One 64-bit draw feeds two or more choices: hashing is most of the cost.
+            var r1 = rng.Next();
+            var hotAuction = Bounded(r1 >> 32, Options.HotAuctionRatio) > 0;
+            var hotBidder = Bounded((uint)r1, Options.HotBiddersRatio) > 0;
+            var r2 = rng.Next();
+            var coldAuction = NextBase0AuctionId(id, r2 >> 32);
+            var coldBidder = NextBase0PersonId(id, (uint)r2);
             var auction = hotAuction ? LastBase0AuctionId(id) / HotGroup * HotGroup : coldAuction;
-            var hotBidder = rng.NextInt(Options.HotBiddersRatio) > 0;
-            var coldBidder = NextBase0PersonId(id, ref rng);
             var bidder = hotBidder ? (LastBase0PersonId(id) / HotGroup * HotGroup) + 1 : coldBidder;
-            var price = NextPrice(ref rng);
-            var hotChannel = rng.NextInt(HotChannelsRatio) > 0;
-            var h = rng.NextInt(HotChannels.Length);
-            var c = rng.NextInt(ChannelCount);
+            var r3 = rng.Next();
+            var price = Price(r3);
+            var hotChannel = Bounded((r3 & 0xFFFFF) << 12, HotChannelsRatio) > 0;
+            var h = (int)(r3 & 3);
+            var r4 = rng.Next();
+            var c = Bounded((uint)r4, ChannelCount);
+            var extra = _bidExtras[(int)(r4 >> (64 - TableBits))];
             var channelIndex = hotChannel ? h : HotChannels.Length + c;
             var channel = _channels[channelIndex];
             var url = _channelUrls[channelIndex];
             var time = EventTime(id, ref rng);
-            var extra = _bidExtras[rng.NextIndex()];
             Set(auctions, row, auction + FirstAuctionId);
             Set(bidders, row, bidder + FirstPersonId);
             Set(prices, row, price);
@@ -373,6 +377,36 @@ public sealed class NexmarkGenerator
         }
 
         return (epoch * AuctionProportion) + offset;
+    }
+
+    // Variants taking 32 random bits, for the bid loop that splits its draws.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long NextBase0PersonId(long eventId, ulong random32)
+    {
+        var numPeople = LastBase0PersonId(eventId) + 1;
+        var active = Math.Min(numPeople, Options.ActivePeople);
+        return numPeople - active + (long)((random32 * (ulong)(active + PersonIdLead)) >> 32);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long NextBase0AuctionId(long eventId, ulong random32)
+    {
+        var max = LastBase0AuctionId(eventId);
+        var min = Math.Max(max - Options.InFlightAuctions, 0);
+        return min + (long)((random32 * (ulong)(max - min + 1 + AuctionIdLead)) >> 32);
+    }
+
+    /// <summary>Uniform in [0, bound) from 32 random bits (Lemire's multiply-shift).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Bounded(ulong random32, int bound) => (int)((random32 * (ulong)bound) >> 32);
+
+    // NextPrice from one 64-bit draw: the top 12 bits pick the power step, the next 32 the position inside it.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long Price(ulong random)
+    {
+        var step = (int)(random >> 52);
+        var z = ((random >> 20) & 0xFFFF_FFFF) * (6.0 * Math.Log(10.0) / PriceSteps / 4294967296.0);
+        return (long)Math.Round(PowerSteps[step] * (1.0 + z + (z * z * 0.5) + (z * z * z / 6.0)));
     }
 
     private long NextBase0PersonId(long eventId, ref EventRandom rng)

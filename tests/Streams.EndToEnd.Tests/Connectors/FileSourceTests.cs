@@ -37,7 +37,8 @@ public sealed class FileSourceTests
 
         Assert.Equal(2, letters.Letters.Count);
         Assert.Equal(("s", "data/bids.ndjson:2"), (letters.Letters[0].Stream, letters.Letters[0].Location));
-        Assert.StartsWith("malformed JSON", letters.Letters[0].Reason);
+        Assert.StartsWith("malformed JSON at column 22: ", letters.Letters[0].Reason);
+        Assert.DoesNotContain("LineNumber", letters.Letters[0].Reason);
         Assert.Equal("{\"auction\":2,\"price\":", letters.Letters[0].Raw);
         Assert.Equal("data/bids.ndjson:5", letters.Letters[1].Location);
         Assert.Equal("value 'four' is not a valid BIGINT", letters.Letters[1].Reason);

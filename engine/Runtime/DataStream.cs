@@ -67,7 +67,10 @@ public sealed class DataStream
     public DataStream Project(Schema outputSchema, BatchProjector projector, string name = "project") =>
         Apply(name, outputSchema, _ => new ProjectOperator(outputSchema, projector));
 
-    /// <summary>Partitions the stream by <paramref name="keyColumns"/>: the next operator runs at the job's parallelism and sees every row of a key in one task.</summary>
+    /// <summary>
+    /// Partitions the stream by <paramref name="keyColumns"/>: the next operator runs at the job's parallelism and sees every
+    /// row of a key in one task. No key columns means one global group, so every row goes to the same task.
+    /// </summary>
     public DataStream KeyBy(params int[] keyColumns)
     {
         ArgumentNullException.ThrowIfNull(keyColumns);
@@ -79,7 +82,7 @@ public sealed class DataStream
             }
         }
 
-        return new DataStream(Graph, _node, _port, Schema, keyColumns.Length == 0 ? EdgeKind.Rebalance : EdgeKind.Hash, keyColumns);
+        return new DataStream(Graph, _node, _port, Schema, EdgeKind.Hash, keyColumns);
     }
 
     /// <summary>True when the next operator runs after a hash exchange on <see cref="KeyColumns"/>.</summary>

@@ -1,0 +1,214 @@
+using Streams.Engine.Connectors;
+using Streams.Engine.Data;
+using Streams.Engine.Operators.Joins;
+using Streams.Engine.Operators.EquiJoin;
+using Streams.Engine.Operators.IntervalJoin;
+using Streams.Engine.Operators.Union;
+using Streams.Engine.Operators.WindowJoin;
+using Streams.Engine.Runtime;
+using Streams.Query.Binding;
+using Streams.Query.Compilation;
+using Streams.Query.Planning;
+
+namespace Streams.Query.Execution;
+
+/// <summary>What a running query needs from its host.</summary>
+/// <param name="Connectors">Where connector names resolve.</param>
+/// <param name="BaseDirectory">The folder relative paths in WITH resolve against.</param>
+/// <param name="Pool">The batch pool.</param>
+/// <param name="DeadLetters">Where rejected records go.</param>
+/// <param name="Parallelism">Tasks per keyed operator.</param>
+/// <param name="Checkpoints">Checkpointing of the job (INSERT INTO with --state-dir), or null.</param>
+internal sealed record JobContext(ConnectorRegistry Connectors, string BaseDirectory, BatchPool Pool, IDeadLetterSink DeadLetters, int Parallelism, ICheckpointHooks? Checkpoints = null);
+
+/// <summary>
+/// Turns an optimised logical plan into a runtime <see cref="JobGraph"/>: scans become sources with the declared
+/// watermark strategy, filters and projections become chained compiled operators, aggregates and joins become keyed
+/// engine operators behind hash exchanges.
+/// </summary>
+internal sealed class QueryJob
+{
+    private readonly JobContext _context;
+    private readonly JobGraph _graph;
+
+    private QueryJob(JobContext context)
+    {
+        _context = context;
+        _graph = new JobGraph(new JobOptions { Parallelism = context.Parallelism, Pool = context.Pool, DeadLetters = context.DeadLetters, Name = "sql", Checkpoints = context.Checkpoints });
+    }
+
+    /// <summary>Builds the job; <paramref name="output"/> receives every result batch (serialised; the batch is not owned).</summary>
+    public static Job Build(LogicalNode root, Action<ColumnBatch> output, JobContext context)
+    {
+        var job = new QueryJob(context);
+        var stream = job.Wire(root);
+        stream.ForEach(output, "output");
+        return job._graph.Build();
+    }
+
+    /// <summary>Builds the job writing into a sink connector (INSERT INTO).</summary>
+    public static Job BuildInsert(LogicalNode root, ISinkConnector sink, JobContext context)
+    {
+        var job = new QueryJob(context);
+        job.Wire(root).To(sink, "sink");
+        return job._graph.Build();
+    }
+
+    /// <summary>Creates the source connector of a declared stream through the registry.</summary>
+    public static ISourceConnector CreateSource(CatalogEntry entry, Schema schema, JobContext context)
+    {
+        var factory = Factory(entry, context);
+        return factory.CreateSource(Context(entry, schema, context));
+    }
+
+    /// <summary>Creates the sink connector of a declared table.</summary>
+    public static ISinkConnector CreateSink(CatalogEntry entry, JobContext context) => Factory(entry, context).CreateSink(Context(entry, entry.Schema, context));
+
+    private static ConnectorContext Context(CatalogEntry entry, Schema schema, JobContext context)
+    {
+        var options = entry.Options.GroupBy(o => o.Key, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key.ToLowerInvariant(), g => g.Last().Value);
+        return new ConnectorContext(entry.Name, schema, options, context.BaseDirectory, null, context.DeadLetters, context.Pool);
+    }
+
+    private static IConnectorFactory Factory(CatalogEntry entry, JobContext context)
+    {
+        var name = entry.Option("connector") ?? throw new ConnectorException($"`{entry.Name}` has no 'connector' option in WITH (...)");
+        if (!context.Connectors.TryGet(name, out var factory))
+        {
+            throw new ConnectorException($"unknown connector '{name}' for `{entry.Name}` (known: {string.Join(", ", context.Connectors.Names)})");
+        }
+
+        return factory;
+    }
+
+    private DataStream Wire(LogicalNode node)
+    {
+        switch (node)
+        {
+            case ScanNode scan:
+                {
+                    var schema = scan.Schema;
+                    var source = CreateSource(scan.Source, schema, _context);
+                    var watermarks = schema.EventTimeIndex >= 0 ? new WatermarkStrategy(schema.EventTimeIndex, scan.Source.WatermarkDelayMs) : null;
+                    var stream = _graph.Source(scan.Source.Name, source, schema, watermarks);
+                    if (scan.PushedFilter is not null)
+                    {
+                        stream = stream.Filter(ExpressionCompiler.CompileFilter(scan.PushedFilter, schema), "filter");
+                    }
+
+                    return stream;
+                }
+
+            case FilterNode filter:
+                return Wire(filter.Input).Filter(ExpressionCompiler.CompileFilter(filter.Predicate, filter.Input.Schema));
+            case ProjectNode project when project.IsIdentity:
+                return Wire(project.Input);
+            case ProjectNode project:
+                return Wire(project.Input).Project(project.Schema, ExpressionCompiler.CompileProjector(project.Exprs, project.Input.Schema, project.Schema));
+            case UnionNode union:
+                {
+                    var result = Wire(union.Inputs[0]);
+                    for (var i = 1; i < union.Inputs.Count; i++)
+                    {
+                        var left = result;
+                        var right = Wire(union.Inputs[i]);
+                        result = _graph.Connect("union", left, right, union.Schema, _ => new UnionOperator(left.Schema, right.Schema));
+                    }
+
+                    return result;
+                }
+
+            case JoinNode join:
+                return WireJoin(join);
+            default:
+                return PhysicalOperators.Wire(node, Wire(node.Inputs[0]), _context);
+        }
+    }
+
+    private DataStream WireJoin(JoinNode join)
+    {
+        if (join.LeftKeys.Count == 0)
+        {
+            throw new NotSupportedException("not supported: joins without an equality condition between the two inputs (cross joins)");
+        }
+
+        var type = join.Kind == "LEFT" ? JoinType.Left : JoinType.Inner;
+        var lk = join.LeftKeys.ToArray();
+        var rk = join.RightKeys.ToArray();
+        DataStream joined;
+        if (join.IsWindowJoin && join.Left is WindowAssignNode lw && join.Right is WindowAssignNode rw && lw.Window == rw.Window with { TimeColumn = lw.Window.TimeColumn })
+        {
+            // The window join assigns windows itself: join the raw inputs on the non-window keys, then lay the columns out as the plan expects.
+            var leftRaw = Wire(lw.Input);
+            var rightRaw = Wire(rw.Input);
+            var lRawCount = lw.Input.Schema.Count;
+            var rRawCount = rw.Input.Schema.Count;
+            var keyPairs = lk.Zip(rk).Where(p => p.First < lRawCount && p.Second < rRawCount).ToArray();
+            var window = lw.Window.Kind switch
+            {
+                "TUMBLE" => JoinWindow.Tumble(lw.Window.SizeMs),
+                "HOP" => JoinWindow.Hop(lw.Window.SlideMs, lw.Window.SizeMs),
+                "SESSION" => JoinWindow.Session(lw.Window.GapMs),
+                _ => throw new NotSupportedException($"not supported: window join over {lw.Window.Kind} windows"),
+            };
+            var lkeys = keyPairs.Select(p => p.First).ToArray();
+            var rkeys = keyPairs.Select(p => p.Second).ToArray();
+            var outSchema = JoinSchemas.Concat(leftRaw.Schema, rightRaw.Schema, type, -1,
+                new Field("window_start", DataType.Timestamp, false), new Field("window_end", DataType.Timestamp, false), new Field("window_time", DataType.Timestamp, false));
+            var lt = lw.Window.TimeColumn;
+            var rt = rw.Window.TimeColumn;
+            joined = _graph.Connect("window-join", leftRaw, rightRaw, outSchema, _ => new WindowJoinOperator(leftRaw.Schema, rightRaw.Schema, lkeys, rkeys, window, type, lt, rt), lkeys, rkeys);
+            var n = lRawCount + rRawCount;
+            var layout = new List<BoundExpr>();
+            for (var i = 0; i < lRawCount; i++)
+            {
+                layout.Add(new BoundColumn(i, outSchema[i].Type, outSchema[i].Name));
+            }
+
+            for (var w = 0; w < 3; w++)
+            {
+                layout.Add(new BoundColumn(n + w, DataType.Timestamp, outSchema[n + w].Name));
+            }
+
+            for (var i = 0; i < rRawCount; i++)
+            {
+                layout.Add(new BoundColumn(lRawCount + i, outSchema[lRawCount + i].Type, outSchema[lRawCount + i].Name));
+            }
+
+            for (var w = 0; w < 3; w++)
+            {
+                layout.Add(new BoundColumn(n + w, DataType.Timestamp, outSchema[n + w].Name));
+            }
+
+            joined = joined.Project(join.Schema, ExpressionCompiler.CompileProjector(layout, outSchema, join.Schema), "window-join-layout");
+        }
+        else
+        {
+            var left = Wire(join.Left);
+            var right = Wire(join.Right);
+            var outSchema = JoinSchemas.Concat(left.Schema, right.Schema, type, join.Interval is null ? -1 : left.Schema.EventTimeIndex >= 0 ? left.Schema.EventTimeIndex : -1);
+            if (join.Interval is { } iv)
+            {
+                joined = _graph.Connect("interval-join", left, right, outSchema,
+                    _ => new IntervalJoinOperator(left.Schema, right.Schema, lk, rk, iv.LowerMs, iv.UpperMs, type, iv.LeftTime, iv.RightTime), lk, rk);
+            }
+            else
+            {
+                joined = _graph.Connect("join", left, right, outSchema, _ => new EquiJoinOperator(left.Schema, right.Schema, lk, rk, type), lk, rk);
+            }
+        }
+
+        if (join.Residual is not null)
+        {
+            if (type == JoinType.Left)
+            {
+                // A residual condition of a LEFT join decides matching, not filtering: the operators match on keys (and time) only.
+                throw new NotSupportedException("not supported: LEFT JOIN with ON conditions other than key equalities and time bounds");
+            }
+
+            joined = joined.Filter(ExpressionCompiler.CompileFilter(join.Residual, joined.Schema), "join-condition");
+        }
+
+        return joined;
+    }
+}

@@ -1,0 +1,141 @@
+using Streams.Engine.Data;
+using Streams.Query.Binding;
+
+namespace Streams.Query.Planning;
+
+/// <summary>
+/// Splits a join condition into equality keys, interval bounds on the two time columns (an interval join),
+/// window_start/window_end equalities (a window join) and a residual predicate.
+/// </summary>
+internal static class JoinPlanner
+{
+    public static LogicalNode Create(LogicalNode left, LogicalNode right, string kind, BoundExpr? condition, Schema schema)
+    {
+        var n = left.Schema.Count;
+        var leftKeys = new List<int>();
+        var rightKeys = new List<int>();
+        var residual = new List<BoundExpr>();
+        long? lower = null;
+        long? upper = null;
+        int leftTime = -1, rightTime = -1;
+        var windowKeys = 0;
+        var timeParts = new List<BoundExpr>();
+
+        foreach (var part in condition is null ? [] : BoundExprs.Conjuncts(condition))
+        {
+            if (part is BoundCall { Name: "=" } eq && eq.Args[0] is BoundColumn a && eq.Args[1] is BoundColumn b && (a.Index < n) != (b.Index < n))
+            {
+                var (l, r) = a.Index < n ? (a, b) : (b, a);
+                leftKeys.Add(l.Index);
+                rightKeys.Add(r.Index - n);
+                if (IsWindowColumn(left, l.Index) && IsWindowColumn(right, r.Index - n))
+                {
+                    windowKeys++;
+                }
+
+                continue;
+            }
+
+            if (TimeBound(part, n, left, right) is { } bound && (leftTime < 0 || (leftTime == bound.LeftTime && rightTime == bound.RightTime)))
+            {
+                leftTime = bound.LeftTime;
+                rightTime = bound.RightTime;
+                if (bound.IsLower)
+                {
+                    lower = lower is null ? bound.OffsetMs : Math.Max(lower.Value, bound.OffsetMs);
+                }
+                else
+                {
+                    upper = upper is null ? bound.OffsetMs : Math.Min(upper.Value, bound.OffsetMs);
+                }
+
+                timeParts.Add(part);
+                continue;
+            }
+
+            residual.Add(part);
+        }
+
+        IntervalBounds? interval = null;
+        if (lower is not null && upper is not null)
+        {
+            interval = new IntervalBounds(leftTime, rightTime, lower.Value, upper.Value);
+        }
+        else
+        {
+            residual.AddRange(timeParts);
+        }
+
+        var windowJoin = interval is null && windowKeys >= 2 && left is WindowAssignNode or ProjectNode && right is WindowAssignNode or ProjectNode;
+        return new JoinNode(left, right, kind == "CROSS" && leftKeys.Count > 0 ? "INNER" : kind, leftKeys, rightKeys, BoundExprs.And(residual), interval, windowJoin, schema);
+    }
+
+    private static bool IsWindowColumn(LogicalNode node, int index) =>
+        node.Schema[index].Name is "window_start" or "window_end" && node.Schema[index].Type == DataType.Timestamp;
+
+    private sealed record Bound(int LeftTime, int RightTime, bool IsLower, long OffsetMs);
+
+    /// <summary>Recognises right.t >= left.t + c, right.t &lt;= left.t + c (and mirrored forms) on TIMESTAMP columns.</summary>
+    private static Bound? TimeBound(BoundExpr e, int n, LogicalNode left, LogicalNode right)
+    {
+        if (e is not BoundCall { Name: ">=" or ">" or "<=" or "<" } cmp)
+        {
+            return null;
+        }
+
+        if (Side(cmp.Args[0], out var c0, out var off0) is not { } s0 || Side(cmp.Args[1], out var c1, out var off1) is not { } s1 || s0 == s1)
+        {
+            return null;
+        }
+
+        if (cmp.Args[0].Type != DataType.Timestamp)
+        {
+            return null;
+        }
+
+        // Normalise to: right.t OP left.t + offset.
+        var op = cmp.Name;
+        int rightCol, leftCol;
+        long offset;
+        if (s0 == 'R')
+        {
+            rightCol = c0 - n;
+            leftCol = c1;
+            offset = off1 - off0;
+        }
+        else
+        {
+            rightCol = c1 - n;
+            leftCol = c0;
+            offset = off0 - off1;
+            op = op switch { ">=" => "<=", ">" => "<", "<=" => ">=", _ => ">" };
+        }
+
+        return op switch
+        {
+            ">=" => new Bound(leftCol, rightCol, true, offset),
+            ">" => new Bound(leftCol, rightCol, true, offset + 1),
+            "<=" => new Bound(leftCol, rightCol, false, offset),
+            _ => new Bound(leftCol, rightCol, false, offset - 1),
+        };
+
+        char? Side(BoundExpr x, out int col, out long off)
+        {
+            off = 0;
+            col = -1;
+            if (x is BoundCall { Name: "+" or "-" } arith && arith.Args[1] is BoundInterval iv && arith.Args[0] is BoundColumn ac)
+            {
+                off = arith.Name == "+" ? iv.Millis : -iv.Millis;
+                x = ac;
+            }
+
+            if (x is BoundColumn c && c.Type == DataType.Timestamp)
+            {
+                col = c.Index;
+                return c.Index < n ? 'L' : 'R';
+            }
+
+            return null;
+        }
+    }
+}

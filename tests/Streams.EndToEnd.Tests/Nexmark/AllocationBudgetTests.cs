@@ -1,0 +1,55 @@
+using Streams.Server.Commands.Bench.Nexmark;
+
+namespace Streams.EndToEnd.Tests.Nexmark;
+
+/// <summary>Runs alone: it reads the process-wide allocation counter, which other tests running at once would disturb.</summary>
+[CollectionDefinition(nameof(AllocationBudget), DisableParallelization = true)]
+public sealed class AllocationBudget;
+
+/// <summary>
+/// The allocation budget of the steady-state per-event path: once a query is warm, generating, processing and sinking
+/// more events must not allocate more managed memory per event. The check runs the same query over a small and a large
+/// event count and divides the difference in allocated bytes by the difference in events, so fixed costs (planning, JIT,
+/// pools, per-window and per-batch bookkeeping) cancel out. Any allocation per row costs at least 24 bytes per event
+/// (the smallest .NET object), so a budget of 1 byte per event separates "nothing per event" from "something per event".
+/// </summary>
+[Collection(nameof(AllocationBudget))]
+public sealed class AllocationBudgetTests
+{
+    private const double BudgetBytesPerEvent = 1.0;
+
+    /// <summary>The tumble workload of the runtime benchmark (COUNT and SUM per key per 10 s window), over the bids.</summary>
+    private const string TumbleAggregate = """
+        CREATE TABLE tumble_out (auction BIGINT, num BIGINT, total BIGINT, window_end TIMESTAMP(3)) WITH ('connector' = 'blackhole');
+        INSERT INTO tumble_out
+        SELECT auction, COUNT(*), SUM(price), window_end
+        FROM TABLE(TUMBLE(TABLE bid, DESCRIPTOR(dateTime), INTERVAL '10' SECOND))
+        GROUP BY auction, window_start, window_end;
+        """;
+
+    [Theory]
+    [InlineData("q1")]
+    [InlineData("q2")]
+    public async Task Steady_state_allocates_nothing_per_event(string query)
+    {
+        const long Small = 300_000, Large = 1_300_000;
+
+        // 1 event per millisecond: the windowed query fires many windows, so window state is reused, not just grown.
+        async Task<NexmarkResult> Run(long events)
+        {
+            var runner = new NexmarkRunner(new NexmarkRunOptions { Events = events, Rate = 1000, Parallelism = 2, WarmupEvents = 0 });
+            var result = query == "tumble" ? await runner.RunScriptAsync(query, TumbleAggregate, CancellationToken.None) : await runner.RunAsync(query, CancellationToken.None);
+            Assert.True(result.Ok, $"{query}: {result.Error}\n{result.Failure}");
+            return result;
+        }
+
+        // Two warm-up runs: JIT tiering, the batch pool and the runtime's thread pool settle before anything counts.
+        await Run(Small);
+        await Run(Small);
+        var small = await Run(Small);
+        var large = await Run(Large);
+
+        var perEvent = (double)(large.AllocatedBytes - small.AllocatedBytes) / (Large - Small);
+        Assert.True(perEvent < BudgetBytesPerEvent, $"{query}: the per-event path allocates {perEvent:F2} bytes per event (small run {small.AllocatedBytes:N0} B, large run {large.AllocatedBytes:N0} B)");
+    }
+}

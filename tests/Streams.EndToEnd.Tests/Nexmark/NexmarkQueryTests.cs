@@ -1,0 +1,196 @@
+using Streams.Connectors;
+using Streams.Connectors.Nexmark;
+using Streams.Engine.Connectors;
+using Streams.Engine.Data;
+using Streams.Server.Commands.Bench.Nexmark;
+
+namespace Streams.EndToEnd.Tests.Nexmark;
+
+/// <summary>
+/// Runs the benchmark's own perf/nexmark/qN.sql texts through the bench runner on a small event count and compares
+/// what reaches the sink with a reference computed here, directly from the generator's rows with LINQ.
+/// </summary>
+public sealed class NexmarkQueryTests
+{
+    // 1 event per millisecond: 60,000 events span a minute of event time (6 tumbling windows, 30 hopping ones).
+    private static readonly NexmarkRunOptions Options = new() { Events = 60_000, Seed = 11, Rate = 1000, Parallelism = 2, WarmupEvents = 0 };
+
+    private static readonly Lazy<Tables> Input = new(() =>
+    {
+        var generator = new NexmarkGenerator(new NexmarkOptions { Events = Options.Events, Seed = Options.Seed, Rate = Options.Rate });
+        return new Tables(Read(generator, NexmarkTable.Person), Read(generator, NexmarkTable.Auction), Read(generator, NexmarkTable.Bid));
+    });
+
+    [Fact]
+    public async Task Q1_converts_every_bid_price_to_euros()
+    {
+        var expected = Input.Value.Bids.Select(b => Row(b.Auction, b.Bidder, 0.908m * b.Price, b.DateTime, b.Extra));
+        await AssertQuery("q1", expected);
+    }
+
+    [Fact]
+    public async Task Q2_keeps_the_bids_of_auctions_whose_id_is_a_multiple_of_123()
+    {
+        var expected = Input.Value.Bids.Where(b => b.Auction % 123 == 0).Select(b => Row(b.Auction, b.Price));
+        Assert.NotEmpty(expected);
+        await AssertQuery("q2", expected);
+    }
+
+    [Fact]
+    public async Task Q3_joins_category_10_auctions_with_their_sellers_in_OR_ID_or_CA()
+    {
+        var t = Input.Value;
+        var expected =
+            from a in t.Auctions
+            where a.Category == 10
+            join p in t.Persons on a.Seller equals p.Id
+            where p.State is "OR" or "ID" or "CA"
+            select Row(p.Name, p.City, p.State, a.Id);
+        Assert.NotEmpty(expected);
+        await AssertQuery("q3", expected);
+    }
+
+    [Fact]
+    public async Task Q5_finds_the_auctions_with_the_most_bids_in_each_10s_window_sliding_by_2s()
+    {
+        const long Slide = 2000, Size = 10_000;
+        var counts = new Dictionary<(long Start, long Auction), long>();
+        foreach (var b in Input.Value.Bids)
+        {
+            // Every hopping window [start, start + size) with start a multiple of the slide that contains the bid.
+            for (var start = b.DateTime - Mod(b.DateTime, Slide); start > b.DateTime - Size; start -= Slide)
+            {
+                counts[(start, b.Auction)] = counts.GetValueOrDefault((start, b.Auction)) + 1;
+            }
+        }
+
+        var maxPerWindow = counts.GroupBy(c => c.Key.Start).ToDictionary(g => g.Key, g => g.Max(c => c.Value));
+        var expected = counts.Where(c => c.Value >= maxPerWindow[c.Key.Start]).Select(c => Row(c.Key.Auction, c.Value));
+        await AssertQuery("q5", expected);
+    }
+
+    [Fact]
+    public async Task Q7_finds_the_bids_with_the_highest_price_of_each_10s_window()
+    {
+        const long Size = 10_000;
+        var bids = Input.Value.Bids;
+        var maxima = bids.GroupBy(b => b.DateTime - Mod(b.DateTime, Size)).Select(g => (End: g.Key + Size, Max: g.Max(b => b.Price)));
+        var expected =
+            from w in maxima
+            from b in bids
+            where b.Price == w.Max && b.DateTime >= w.End - Size && b.DateTime <= w.End
+            select Row(b.Auction, b.Bidder, b.Price, b.DateTime, b.Extra);
+        await AssertQuery("q7", expected);
+    }
+
+    private static async Task AssertQuery(string query, IEnumerable<object?[]> expected)
+    {
+        var sink = new CapturingSinkFactory();
+        var runner = new NexmarkRunner(Options, () => ConnectorCatalog.RegisterAll(new ConnectorRegistry()).Register(sink));
+        var result = await runner.RunAsync(query, CancellationToken.None);
+        Assert.True(result.Ok, $"{query}: {result.Error}\n{result.Failure}");
+        Assert.Equal(Sorted(expected), Sorted(sink.Rows));
+    }
+
+    private static List<string> Sorted(IEnumerable<object?[]> rows) =>
+        rows.Select(r => string.Join(" | ", r.Select(v => v switch
+        {
+            null => "NULL",
+            decimal d => d.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture),
+            _ => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture),
+        }))).Order(StringComparer.Ordinal).ToList();
+
+    private static object?[] Row(params object?[] values) => values;
+
+    private static long Mod(long x, long m) => ((x % m) + m) % m;
+
+    private static List<object?[]> Read(NexmarkGenerator generator, NexmarkTable table)
+    {
+        var pool = new BatchPool();
+        var rows = new List<object?[]>();
+        long cursor = 0;
+        while (true)
+        {
+            using var batch = pool.Rent(NexmarkSchemas.Of(table), 4096);
+            if (generator.Fill(table, batch, ref cursor) == 0)
+            {
+                return rows;
+            }
+
+            for (var r = 0; r < batch.Count; r++)
+            {
+                rows.Add(batch.Columns.Select(c => c.GetBoxed(r)).ToArray());
+            }
+        }
+    }
+
+    private sealed record Person(long Id, string Name, string City, string State);
+
+    private sealed record Auction(long Id, long Seller, long Category);
+
+    private sealed record Bid(long Auction, long Bidder, long Price, long DateTime, string Extra);
+
+    private sealed class Tables(List<object?[]> persons, List<object?[]> auctions, List<object?[]> bids)
+    {
+        // Column positions follow NexmarkSchemas: Person(id, name, emailAddress, creditCard, city, state, dateTime, extra),
+        // Auction(id, itemName, description, initialBid, reserve, dateTime, expires, seller, category, extra),
+        // Bid(auction, bidder, price, channel, url, dateTime, extra).
+        public List<Person> Persons { get; } = persons.Select(p => new Person((long)p[0]!, (string)p[1]!, (string)p[4]!, (string)p[5]!)).ToList();
+
+        public List<Auction> Auctions { get; } = auctions.Select(a => new Auction((long)a[0]!, (long)a[7]!, (long)a[8]!)).ToList();
+
+        public List<Bid> Bids { get; } = bids.Select(b => new Bid((long)b[0]!, (long)b[1]!, (long)b[2]!, (long)b[5]!, (string)b[6]!)).ToList();
+    }
+
+    /// <summary>Stands in for <c>blackhole</c>: keeps every inserted row so the test can compare them.</summary>
+    private sealed class CapturingSinkFactory : IConnectorFactory, ISinkConnector
+    {
+        private readonly List<object?[]> _rows = [];
+
+        public string Name => "blackhole";
+
+        public List<object?[]> Rows
+        {
+            get
+            {
+                lock (_rows)
+                {
+                    return [.. _rows];
+                }
+            }
+        }
+
+        public ISourceConnector CreateSource(ConnectorContext context) => throw new ConnectorException("blackhole can only be written to");
+
+        public ISinkConnector CreateSink(ConnectorContext context) => this;
+
+        public ISinkWriter OpenWriter(int task) => new Writer(this);
+
+        private sealed class Writer(CapturingSinkFactory owner) : ISinkWriter
+        {
+            public void Write(ColumnBatch batch)
+            {
+                lock (owner._rows)
+                {
+                    for (var r = 0; r < batch.Count; r++)
+                    {
+                        if (batch.IsLive(r))
+                        {
+                            // Append-only results: a retraction here would mean the query emitted a wrong row first.
+                            Assert.Equal(RowKind.Insert, batch.KindOf(r));
+                            owner._rows.Add(batch.Columns.Select(c => c.GetBoxed(r)).ToArray());
+                        }
+                    }
+                }
+            }
+
+            public void Flush()
+            {
+            }
+
+            public void Dispose()
+            {
+            }
+        }
+    }
+}

@@ -145,6 +145,7 @@ internal sealed class CountAccumulator(AggregateSpec spec, bool countNulls) : Ac
 
     public override void Write(int slot, Column target, int row) => ((Column<long>)target).Values[row] = _counts[slot];
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void WriteMany(ReadOnlySpan<int> slots, Column target, int firstRow)
     {
         var values = ((Column<long>)target).Values;
@@ -166,6 +167,7 @@ internal sealed class IntegerSumAccumulator<T>(AggregateSpec spec, string column
     private long[] _sums = [];
     private long[] _counts = [];
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void WriteMany(ReadOnlySpan<int> slots, Column target, int firstRow)
     {
         if (average || target is not Column<long> longs)

@@ -283,6 +283,7 @@ internal sealed class GroupKeyTable
     }
 
     /// <summary>Writes the keys of ids[j] into row firstRow + j of the first key columns of <paramref name="target"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void WriteKeys(ReadOnlySpan<int> ids, ColumnBatch target, int firstRow)
     {
         if (_singleInteger && _nullId < 0 && target.Columns[0] is Column<long> longs)

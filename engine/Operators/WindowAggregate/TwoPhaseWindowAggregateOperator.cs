@@ -56,6 +56,7 @@ internal sealed class TwoPhaseWindowAggregateOperator : ITwoInputOperator
         return new WindowAggregateSpec(k, spec.Window, Enumerable.Range(0, k).ToArray(), aggregates, spec.AllowedLatenessMs);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void OnBatch(JoinSide side, ColumnBatch batch, IOperatorOutput output)
     {
         if (side == JoinSide.Left)

@@ -28,6 +28,7 @@ public sealed class WindowAggregateOperator : IOperator
     private int[] _late = [];
     private int[] _mergeSlotByKey = [];
     private int[] _slotScratch = [];
+    private readonly List<int> _mergeKeys = [];
     private readonly bool _combiner;
 
     /// <summary>Creates the operator for rows of <paramref name="input"/>; output batches come from <paramref name="pool"/>.</summary>
@@ -148,6 +149,7 @@ public sealed class WindowAggregateOperator : IOperator
     }
 
     /// <summary>Combiner mode: emits every (key, slice) group accumulated from the batch as one partial row, then forgets them.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void EmitPartials(IOperatorOutput output)
     {
         ColumnBatch? result = null;
@@ -310,7 +312,8 @@ public sealed class WindowAggregateOperator : IOperator
             Array.Fill(_mergeSlotByKey, -1);
         }
 
-        var keys = new List<int>();
+        var keys = _mergeKeys;
+        keys.Clear();
         foreach (var (sliceStart, slice) in _state.Slices)
         {
             if (sliceStart >= end)
@@ -337,11 +340,22 @@ public sealed class WindowAggregateOperator : IOperator
             }
         }
 
+        var ids = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(keys);
+        if (_slotScratch.Length < ids.Length)
+        {
+            _slotScratch = new int[Math.Max(ids.Length, _slotScratch.Length * 2)];
+        }
+
+        var mergedSlots = _slotScratch.AsSpan(0, ids.Length);
+        for (var j = 0; j < ids.Length; j++)
+        {
+            mergedSlots[j] = _mergeSlotByKey[ids[j]];
+        }
+
+        WriteRows(ids, mergedSlots, start, end, ref result, output);
         foreach (var id in keys)
         {
-            var merged = _mergeSlotByKey[id];
-            WriteRow(id, merged, start, end, ref result, output);
-            _state.Slots.Release(merged);
+            _state.Slots.Release(_mergeSlotByKey[id]);
             _mergeSlotByKey[id] = -1;
         }
     }
@@ -361,6 +375,13 @@ public sealed class WindowAggregateOperator : IOperator
             slots[j] = slice.SlotByKey[ids[j]];
         }
 
+        WriteRows(ids, slots, start, end, ref result, output);
+    }
+
+    /// <summary>Writes one row per (ids[j], slots[j]) for window [start, end), a column at a time.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private void WriteRows(ReadOnlySpan<int> ids, ReadOnlySpan<int> slots, long start, long end, ref ColumnBatch? result, IOperatorOutput output)
+    {
         var k = _spec.KeyColumns.Length;
         var done = 0;
         while (done < ids.Length)
@@ -384,27 +405,6 @@ public sealed class WindowAggregateOperator : IOperator
             result.Count = row + take;
             done += take;
         }
-    }
-
-    private void WriteRow(int keyId, int slot, long start, long end, ref ColumnBatch? result, IOperatorOutput output)
-    {
-        if (result is null || result.IsFull)
-        {
-            if (result is not null)
-            {
-                output.Emit(result);
-            }
-
-            result = _pool.Rent(_outputSchema, _batchSize);
-        }
-
-        var row = result.Count;
-        var k = _spec.KeyColumns.Length;
-        _state.Keys.WriteKey(keyId, result, row);
-        result.ColumnAt<long>(k).Values[row] = start;
-        result.ColumnAt<long>(k + 1).Values[row] = end;
-        _state.Slots.Write(slot, result, k + 2, row);
-        result.Count = row + 1;
     }
 
     private void ReleaseSlice(long start)

@@ -1,3 +1,4 @@
+using Streams.Engine.Operators.Aggregates;
 using Streams.Engine.Operators.WindowAggregate;
 
 namespace Streams.Engine.Tests.Operators;
@@ -117,5 +118,23 @@ public class WindowAggregateTests : PooledBatchTest
     {
         var result = await WindowTestKit.RunAsync(Pool, [[new object?[] { 4L, 9L, 123_456L }]], WindowSpec.Tumble(60_000), 10_000, parallelism: 2);
         Assert.Equal([WindowTestKit.Row(4, 120_000, 180_000, [9L])], result.Rows);
+    }
+
+    [Fact]
+    public async Task A_keyless_window_counts_every_row_once_across_partitions_and_tasks()
+    {
+        var graph = new Engine.Runtime.JobGraph(new Engine.Runtime.JobOptions { Parallelism = 3, Pool = Pool });
+        var partitions = Enumerable.Range(0, 3)
+            .Select(p => (IReadOnlyList<object?[]>)Enumerable.Range(0, 700).Select(i => new object?[] { (long)p, (long)i, (long)(i * 10 + p) }).ToList())
+            .ToList();
+        var sink = new Engine.Runtime.Sinks.CollectingSink();
+        graph.Source("events", new Engine.Runtime.Sources.InMemorySource(WindowTestKit.Events, partitions, 50, Pool), WindowTestKit.Events, new Engine.Runtime.WatermarkStrategy(2, 0))
+            .KeyBy()
+            .WindowAggregate(new WindowAggregateSpec(2, WindowSpec.Tumble(1000), [], [AggregateSpec.CountStar("n"), AggregateSpec.Sum(1, "s")]))
+            .To(sink);
+        await graph.Build().RunAsync();
+
+        var expected = Enumerable.Range(0, 7).Select(w => $"+I[{w * 1000}, {w * 1000 + 1000}, 300, {3 * Enumerable.Range(w * 100, 100).Sum()}]");
+        Assert.Equal(expected, sink.Rows.Select(r => r.ToString()).OrderBy(r => r.Length).ThenBy(r => r, StringComparer.Ordinal));
     }
 }

@@ -7,7 +7,8 @@ namespace Streams.Engine.Log.Connector;
 /// The <c>log</c> connector: SQL streams over topics of the durable log.
 /// Options: <c>topic</c> (required), <c>data-dir</c> (default <c>./streams-data</c>, relative to the SQL file),
 /// source: <c>scan.bounded.mode</c> = <c>unbounded</c> (default: follow the log) or <c>latest-offset</c> (stop at the end seen at open),
-/// <c>scan.idle-ms</c> (an idle follower returns an empty batch after this long, default 200);
+/// <c>scan.idle-ms</c> (when &gt; 0 an idle follower returns an empty batch after this long; default 0: the read waits, which
+/// is what the runtime's idle-partition detection expects);
 /// sink: <c>key.field</c> (column used as record key), <c>partitions</c> (when the sink creates the topic, default 1),
 /// <c>fsync</c> (always|never|interval:ms for a created topic).
 /// Values are JSON objects; columns match top-level fields, and <c>_key</c>, <c>_partition</c>, <c>_offset</c>,
@@ -42,7 +43,7 @@ public sealed class LogConnectorFactory : IConnectorFactory, IDisposable
             throw new ConnectorException($"stream '{context.StreamName}': scan.bounded.mode must be 'unbounded' or 'latest-offset', not '{mode}'");
         }
 
-        var idleMs = ParseInt(context, "scan.idle-ms", 200);
+        var idleMs = ParseInt(context, "scan.idle-ms", 0);
         return new LogSourceConnector(topic, context, mode == "latest-offset", idleMs);
     }
 
@@ -146,9 +147,9 @@ public sealed class LogConnectorFactory : IConnectorFactory, IDisposable
             return fallback;
         }
 
-        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v > 0
+        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= 0
             ? v
-            : throw new ConnectorException($"stream '{context.StreamName}': option '{option}' must be a positive integer, not '{text}'");
+            : throw new ConnectorException($"stream '{context.StreamName}': option '{option}' must be a non-negative integer, not '{text}'");
     }
 
     private static T Wrap<T>(Func<T> body)

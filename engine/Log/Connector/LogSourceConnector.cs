@@ -59,9 +59,9 @@ internal sealed class LogSourceReader : ISourceReader
                 return batch;
             }
 
-            if (_stopAt != long.MaxValue)
+            if (_stopAt != long.MaxValue || _idleMs == 0)
             {
-                // Bounded: the end seen at open is not there yet only if a writer is mid-append; wait for it.
+                // Bounded (the end seen at open is not readable yet only while a writer is mid-append) or a plain follower: wait.
                 await _log.WaitForDataAsync(_offset, cancellationToken).ConfigureAwait(false);
                 continue;
             }

@@ -29,7 +29,16 @@ internal static class ConsumeCommand
             var groupName = r.GetValue(group)!;
             ConsumerGroups.CheckName(groupName);
             await using var stdout = Console.OpenStandardOutput();
-            return await ConsumeAsync(store, topic, groupName, r.GetValue(fromBeginning), r.GetValue(max), r.GetValue(follow), stdout, ct);
+            try
+            {
+                return await ConsumeAsync(store, topic, groupName, r.GetValue(fromBeginning), r.GetValue(max), r.GetValue(follow), stdout, ct);
+            }
+            catch (IOException e)
+            {
+                // The reader went away (e.g. `| head`): nothing more is committed than what was flushed before.
+                Console.Error.WriteLine($"streams: output closed ({e.Message}); offsets committed up to the last flushed record");
+                return 1;
+            }
         }));
         return command;
     }

@@ -220,3 +220,29 @@ public sealed class PartitionLogTests : IDisposable
         Assert.Equal(8, spread);
     }
 }
+
+public sealed class FsyncIntervalTests : IDisposable
+{
+    private readonly LogTestDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task IntervalModeSyncsInTheBackgroundWithoutBlockingAppends()
+    {
+        using var store = LogStore.Open(_dir.Path);
+        var log = store.CreateTopic("t", new TopicConfig().WithFsync("interval:20")).Partitions[0];
+        using var b = new RecordBatchBuilder();
+        Assert.True(b.TryAdd("k"u8, "v"u8, 1));
+        var before = log.SyncCount;
+        log.Append(b);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (log.SyncCount <= before && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(log.SyncCount > before);
+        Assert.Contains("interval:<milliseconds>", Assert.Throws<LogException>(() => new TopicConfig().WithFsync("sometimes")).Message);
+    }
+}

@@ -16,7 +16,8 @@ public sealed class RecoveryTests : IDisposable
     private (byte[] Original, int LastBatchStart) WriteThreeBatches()
     {
         using var store = LogStore.Open(_dir.Path, report: _ => { });
-        var log = store.CreateTopic("t", new TopicConfig { Fsync = FsyncMode.Always }).Partitions[0];
+        // fsync=never keeps the ~1,500 reopens of the bit-flip test quick; recovery itself always syncs what it cuts.
+        var log = store.CreateTopic("t", new TopicConfig { Fsync = FsyncMode.Never }).Partitions[0];
         using var b = new RecordBatchBuilder();
         var n = 0;
         long lastStart = 0;
@@ -89,13 +90,15 @@ public sealed class RecoveryTests : IDisposable
     }
 
     [Fact]
-    public void EverySingleBitFlipInTheLastBatchRecoversToThePreviousBatch()
+    public void SingleBitFlipsAtEveryPositionOfTheLastBatchRecoverToThePreviousBatch()
     {
         var (original, lastStart) = WriteThreeBatches();
         var expected = Enumerable.Range(0, 7).Select(i => "v" + i).ToList();
         for (var at = lastStart; at < original.Length; at++)
         {
-            for (var bit = 0; bit < 8; bit++)
+            // Every bit of the header; one bit per byte (rotating) of the records, so every byte position is hit.
+            var inHeader = at - lastStart < 56;
+            for (var bit = inHeader ? 0 : at % 8; bit < (inHeader ? 8 : at % 8 + 1); bit++)
             {
                 var damaged = (byte[])original.Clone();
                 damaged[at] ^= (byte)(1 << bit);

@@ -3,13 +3,14 @@ using Streams.Connectors.Blackhole;
 using Streams.Connectors.Files;
 using Streams.Connectors.Nexmark;
 using Streams.Engine.Connectors;
+using Streams.Engine.Log.Connector;
 
 namespace Streams.Connectors;
 
 /// <summary>Every connector this assembly ships, for hosts (the CLI, tests, embedding apps) to register.</summary>
 public static class ConnectorCatalog
 {
-    /// <summary>Registers <c>file</c>, <c>arrow</c>, <c>blackhole</c>, <c>print</c> and <c>nexmark</c> in <paramref name="registry"/>.</summary>
+    /// <summary>Registers <c>file</c>, <c>arrow</c>, <c>blackhole</c>, <c>print</c>, <c>nexmark</c> and the engine's <c>log</c> in <paramref name="registry"/>.</summary>
     public static ConnectorRegistry RegisterAll(ConnectorRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
@@ -18,6 +19,7 @@ public static class ConnectorCatalog
             .Register(new ArrowConnectorFactory())
             .Register(new BlackholeConnectorFactory())
             .Register(new PrintConnectorFactory())
-            .Register(new NexmarkConnectorFactory());
+            .Register(new NexmarkConnectorFactory())
+            .Register(new LogConnectorFactory());
     }
 }

@@ -9,6 +9,7 @@ internal static class BenchCommand
     {
         var command = new Command("bench", "Run throughput benchmarks and print the numbers.");
         // One line per benchmark area; each area's command lives in its own file in this folder.
+        command.Subcommands.Add(BenchTumbleCommand.Create());
         return command;
     }
 }

@@ -306,6 +306,12 @@ internal sealed class GroupKeyTable
     /// <summary>Writes the key values of <paramref name="id"/> into the first key columns of <paramref name="target"/> at <paramref name="row"/>.</summary>
     public void WriteKey(int id, ColumnBatch target, int row)
     {
+        // A global aggregate (GROUP BY only the window) has no key columns to write.
+        if (_keyColumns.Length == 0)
+        {
+            return;
+        }
+
         if (_singleInteger)
         {
             if (id == _nullId)

@@ -1,6 +1,7 @@
 using Streams.Connectors.Arrow;
 using Streams.Connectors.Blackhole;
 using Streams.Connectors.Files;
+using Streams.Connectors.Nexmark;
 using Streams.Engine.Connectors;
 
 namespace Streams.Connectors;
@@ -16,6 +17,7 @@ public static class ConnectorCatalog
             .Register(new FileConnectorFactory())
             .Register(new ArrowConnectorFactory())
             .Register(new BlackholeConnectorFactory())
-            .Register(new PrintConnectorFactory());
+            .Register(new PrintConnectorFactory())
+            .Register(new NexmarkConnectorFactory());
     }
 }

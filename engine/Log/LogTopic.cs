@@ -12,18 +12,22 @@ public sealed class LogTopic : IDisposable
     private readonly PartitionLog[] _partitions;
     private int _roundRobin = -1;
 
-    internal LogTopic(string name, string directory, TopicConfig config, Action<string> report)
+    internal LogTopic(string name, string directory, TopicConfig config, bool writable, Action<string> report)
     {
         Name = name;
         Directory = directory;
         Config = config;
-        try
+        if (writable)
         {
-            _writerLock = new FileStream(Path.Combine(directory, "writer.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException)
-        {
-            _writerLock = null;
+            try
+            {
+                _writerLock = new FileStream(Path.Combine(directory, "writer.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException)
+            {
+                // Another process writes this topic: fall back to reading (and following) it.
+                _writerLock = null;
+            }
         }
 
         _partitions = new PartitionLog[config.Partitions];
@@ -86,6 +90,11 @@ public sealed class LogTopic : IDisposable
     /// <summary>Runs retention on every partition, holding back segments live groups have not read, and records the outcome.</summary>
     public IReadOnlyDictionary<int, RetentionResult> ApplyRetention(ConsumerGroups groups, long? nowMs = null)
     {
+        if (!IsWritable)
+        {
+            throw new LogException($"topic '{Name}' is open read-only (another process writes it); retention runs in the writer");
+        }
+
         var now = nowMs ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var results = new Dictionary<int, RetentionResult>();
         foreach (var p in _partitions)

@@ -100,10 +100,16 @@ internal static class SqlParser
     private static TokenListParser<SqlToken, T?> Opt<T>(TokenListParser<SqlToken, T> parser)
         where T : class => parser.Select(x => (T?)x).OptionalOrDefault();
 
-    private static TokenListParser<SqlToken, Token<SqlToken>> K(string keyword) =>
-        Token.EqualToValueIgnoreCase(SqlToken.Identifier, keyword).Named("`" + keyword.ToUpperInvariant() + "`");
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, TokenListParser<SqlToken, Token<SqlToken>>> Keywords = new(StringComparer.Ordinal);
 
-    private static TokenListParser<SqlToken, Token<SqlToken>> Ks(params string[] keywords)
+    // Keyword parsers are built once and shared: the hand-written parts of the grammar ask for them on every call.
+    private static TokenListParser<SqlToken, Token<SqlToken>> K(string keyword) =>
+        Keywords.GetOrAdd(keyword, static k => Token.EqualToValueIgnoreCase(SqlToken.Identifier, k).Named("`" + k.ToUpperInvariant() + "`"));
+
+    private static TokenListParser<SqlToken, Token<SqlToken>> Ks(params string[] keywords) =>
+        Keywords.GetOrAdd(string.Join(' ', keywords), _ => BuildKs(keywords));
+
+    private static TokenListParser<SqlToken, Token<SqlToken>> BuildKs(string[] keywords)
     {
         var p = K(keywords[0]);
         for (var i = 1; i < keywords.Length; i++)
@@ -224,7 +230,6 @@ internal static class SqlParser
                 if (s.HasValue)
                 {
                     rest = s.Remainder;
-                    TypeArgs(rest);
                 }
             }
 
@@ -972,12 +977,39 @@ internal static class SqlParser
             return result;
         });
 
+    /// <summary>PARTITION BY a, b inside a window TVF: stops before the comma that introduces DESCRIPTOR(...).</summary>
+    private static readonly TokenListParser<SqlToken, SqlExpr[]> PartitionColumns = input =>
+    {
+        var cols = new List<SqlExpr>();
+        var first = ColumnRef(input);
+        if (!first.HasValue)
+        {
+            return TokenListParserResult.CastEmpty<SqlToken, SqlExpr, SqlExpr[]>(first);
+        }
+
+        cols.Add(first.Value);
+        var rest = first.Remainder;
+        while (Comma(rest) is { HasValue: true } comma && !K("descriptor")(comma.Remainder).HasValue)
+        {
+            var next = ColumnRef(comma.Remainder);
+            if (!next.HasValue)
+            {
+                return TokenListParserResult.CastEmpty<SqlToken, SqlExpr, SqlExpr[]>(next);
+            }
+
+            cols.Add(next.Value);
+            rest = next.Remainder;
+        }
+
+        return TokenListParserResult.Value(cols.ToArray(), input, rest);
+    };
+
     private static readonly TokenListParser<SqlToken, FromItem> WindowTvf =
         from kind in K("tumble").Or(K("hop")).Or(K("session")).Or(K("cumulate")).Named("window function (TUMBLE, HOP, SESSION, CUMULATE)")
         from lp in LParen
         from tableKw in K("table")
         from src in QualifiedName
-        from part in Ks("partition", "by").IgnoreThen(Expr.AtLeastOnceDelimitedBy(Comma)).OptionalOrDefault([])
+        from part in Ks("partition", "by").IgnoreThen(PartitionColumns).OptionalOrDefault([])
         from c1 in Comma
         from desc in K("descriptor")
         from lp2 in LParen
@@ -1001,6 +1033,11 @@ internal static class SqlParser
                 }
 
                 var alias = Alias(q.Remainder);
+                if (!alias.HasValue)
+                {
+                    return TokenListParserResult.CastEmpty<SqlToken, string?, FromItem>(alias);
+                }
+
                 var rest0 = SkipColumnAliases(alias.Remainder, alias.Value);
                 return TokenListParserResult.Value<SqlToken, FromItem>(new SubqueryRef(At(lp.Value), q.Value, alias.Value), input, rest0);
             }
@@ -1019,6 +1056,11 @@ internal static class SqlParser
             }
 
             var alias = Alias(tvf.Remainder);
+            if (!alias.HasValue)
+            {
+                return TokenListParserResult.CastEmpty<SqlToken, string?, FromItem>(alias);
+            }
+
             return TokenListParserResult.Value<SqlToken, FromItem>(((WindowTvfRef)tvf.Value) with { Alias = alias.Value }, input, alias.Remainder);
         }
 
@@ -1062,6 +1104,11 @@ internal static class SqlParser
         }
 
         var a = Alias(rest);
+        if (!a.HasValue)
+        {
+            return TokenListParserResult.CastEmpty<SqlToken, string?, FromItem>(a);
+        }
+
         return TokenListParserResult.Value<SqlToken, FromItem>(new TableRef(name.Value.Pos, name.Value.Name, a.Value), input, a.Remainder);
     };
 

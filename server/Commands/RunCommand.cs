@@ -88,7 +88,8 @@ internal static class RunCommand
             inner = i;
         }
 
-        return inner == ex ? ex.Message : $"{inner.Message}";
+        // STREAMS_DEBUG=1 shows the whole chain with stack traces, for bug reports.
+        return Environment.GetEnvironmentVariable("STREAMS_DEBUG") == "1" ? ex.ToString() : inner.Message;
     }
 
     private sealed class StdoutOutput(Stream stdout, bool changelog) : ISqlOutput

@@ -191,6 +191,7 @@ internal sealed class StreamTask
     }
 
     /// <summary>The largest valid event time of the batch; rows with NULL or out-of-range event time go to the dead letters.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private long ScanEventTime(ColumnBatch batch, int column, long offsetAfter)
     {
         var ts = batch.ColumnAt<long>(column);

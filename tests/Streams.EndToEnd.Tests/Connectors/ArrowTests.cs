@@ -25,7 +25,7 @@ public sealed class ArrowTests
         using var dir = new TempFolder();
         var pool = new BatchPool();
         var rows = new List<object?[]>();
-        for (var i = 0; i < 10_000; i++)
+        for (var i = 0; i < 5_000; i++)
         {
             rows.Add(i % 7 == 3
                 ? [null, null, null, null, null, null, null]
@@ -35,7 +35,7 @@ public sealed class ArrowTests
         var sink = new ArrowConnectorFactory().CreateSink(Context(AllTypes, dir.Path, pool: pool, options: [("path", "out")]));
         using (var writer = sink.OpenWriter(0))
         {
-            foreach (var chunk in rows.Chunk(3000))
+            foreach (var chunk in rows.Chunk(2000))
             {
                 using var batch = Batch(pool, AllTypes, chunk);
                 batch.FilterOut(0);
@@ -43,7 +43,7 @@ public sealed class ArrowTests
             }
         }
 
-        var expected = rows.Chunk(3000).SelectMany(c => c.Skip(1)).ToList();
+        var expected = rows.Chunk(2000).SelectMany(c => c.Skip(1)).ToList();
         var file = Assert.Single(Directory.GetFiles(Path.Combine(dir.Path, "out"), "*.arrow"));
 
         // Another Arrow reader sees the declared types.

@@ -105,6 +105,22 @@ public sealed class FileSourceTests
     }
 
     [Fact]
+    public async Task Lines_longer_than_the_read_buffer_are_read_whole()
+    {
+        using var dir = new TempFolder();
+        var schema = new Schema([new Field("auction", DataType.Int64), new Field("extra", DataType.String)]);
+        var huge = new string('x', 3_000_000);
+        dir.File("long.ndjson", $"{{\"auction\":1,\"extra\":\"{huge}\"}}\n{{\"auction\":2,\"extra\":\"short\"}}\n{{\"auction\":3,\"extra\":\"{huge}y\"}}");
+        var source = new FileSource(Context(schema, dir.Path, options: [("path", "long.ndjson")]));
+        using var reader = source.OpenPartition(0, 0);
+        var rows = await ReadAll(reader);
+        Assert.Equal([1L, 2L, 3L], rows.Select(r => (long)r[0]!));
+        Assert.Equal(huge, rows[0][1]);
+        Assert.Equal("short", rows[1][1]);
+        Assert.Equal(huge + "y", rows[2][1]);
+    }
+
+    [Fact]
     public async Task Csv_files_are_read_by_header_and_resume_after_the_header()
     {
         using var dir = new TempFolder();
@@ -171,7 +187,7 @@ public sealed class FileSourceTests
     public void The_catalog_registers_every_connector()
     {
         var registry = ConnectorCatalog.RegisterAll(new ConnectorRegistry());
-        Assert.Equal(["arrow", "blackhole", "file", "print"], registry.Names);
+        Assert.Equal(["arrow", "blackhole", "file", "nexmark", "print"], registry.Names);
         Assert.True(registry.TryGet("FILE", out var file));
         Assert.IsType<FileConnectorFactory>(file);
     }

@@ -193,6 +193,8 @@ public sealed class FasterKeyedStateStore<TKey, TValue> : IKeyedStateStore<TKey,
             SegmentSize = 1L << 30,
             CheckpointDir = CheckpointDirectory,
             RemoveOutdatedCheckpoints = false,
+            // One operator thread owns the store: FASTER's record locking would only cost time.
+            ConcurrencyControlMode = ConcurrencyControlMode.None,
         };
         _store = new FasterKV<TKey, TValue>(settings);
     }

@@ -113,6 +113,15 @@ internal sealed partial class Binder
             keyNames.Add(b is BoundColumn kc2 ? kc2.Name : "EXPR$" + keys.Count);
         }
 
+        if (keys.Count == 0)
+        {
+            // A global aggregate still runs keyed: one constant hidden key sends every row to one task.
+            keys.Add(pre.Count);
+            pre.Add(new BoundLiteral(0, DataType.Int32));
+            preNames.Add("$global");
+            keyNames.Add("$global");
+        }
+
         var windowed = window is not null;
         if (tvfInput is WindowAssignNode && window is not null && legacyWindow is null && (keyIsWindowStart < 0 || keyIsWindowEnd < 0) && window.Kind != "SESSION")
         {

@@ -61,6 +61,15 @@ internal static class Optimizer
                     return changed ? new ProjectNode(p.Input, folded, p.Schema) : p;
                 }
 
+            case AggregateNode { Input: ProjectNode pre } agg when pre.Exprs.All(e => e is BoundColumn):
+                {
+                    // The aggregate reads the columns where they already are: no batch copy before the exchange.
+                    int Map(int i) => i < 0 ? i : ((BoundColumn)pre.Exprs[i]).Index;
+                    var aggs = agg.Aggregates.Select(a => a with { ArgColumn = Map(a.ArgColumn), FilterColumn = Map(a.FilterColumn) }).ToArray();
+                    var window = agg.Window is null ? null : agg.Window with { TimeColumn = Map(agg.Window.TimeColumn) };
+                    return new AggregateNode(pre.Input, agg.Keys.Select(Map).ToArray(), aggs, window, agg.Schema);
+                }
+
             default:
                 return node;
         }

@@ -977,12 +977,39 @@ internal static class SqlParser
             return result;
         });
 
+    /// <summary>PARTITION BY a, b inside a window TVF: stops before the comma that introduces DESCRIPTOR(...).</summary>
+    private static readonly TokenListParser<SqlToken, SqlExpr[]> PartitionColumns = input =>
+    {
+        var cols = new List<SqlExpr>();
+        var first = ColumnRef(input);
+        if (!first.HasValue)
+        {
+            return TokenListParserResult.CastEmpty<SqlToken, SqlExpr, SqlExpr[]>(first);
+        }
+
+        cols.Add(first.Value);
+        var rest = first.Remainder;
+        while (Comma(rest) is { HasValue: true } comma && !K("descriptor")(comma.Remainder).HasValue)
+        {
+            var next = ColumnRef(comma.Remainder);
+            if (!next.HasValue)
+            {
+                return TokenListParserResult.CastEmpty<SqlToken, SqlExpr, SqlExpr[]>(next);
+            }
+
+            cols.Add(next.Value);
+            rest = next.Remainder;
+        }
+
+        return TokenListParserResult.Value(cols.ToArray(), input, rest);
+    };
+
     private static readonly TokenListParser<SqlToken, FromItem> WindowTvf =
         from kind in K("tumble").Or(K("hop")).Or(K("session")).Or(K("cumulate")).Named("window function (TUMBLE, HOP, SESSION, CUMULATE)")
         from lp in LParen
         from tableKw in K("table")
         from src in QualifiedName
-        from part in Ks("partition", "by").IgnoreThen(Expr.AtLeastOnceDelimitedBy(Comma)).OptionalOrDefault([])
+        from part in Ks("partition", "by").IgnoreThen(PartitionColumns).OptionalOrDefault([])
         from c1 in Comma
         from desc in K("descriptor")
         from lp2 in LParen

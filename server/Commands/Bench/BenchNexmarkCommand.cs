@@ -82,6 +82,7 @@ internal static class BenchNexmarkCommand
                 eventsPerSecond = r.EventsPerSecond,
                 eventsPerSecondPerCore = r.EventsPerSecondPerCore,
                 cpuSeconds = r.CpuSeconds,
+                eventsPerCpuSecond = r.CpuSeconds > 0 ? r.Events / r.CpuSeconds : 0,
                 cores = r.Cores,
                 parallelism = options.Parallelism,
                 peakMemoryBytes = r.PeakMemoryBytes,
@@ -139,17 +140,18 @@ internal static class BenchNexmarkCommand
         var table = new Table().Border(TableBorder.Rounded)
             .AddColumn("query").AddColumn(new TableColumn("events").RightAligned()).AddColumn(new TableColumn("seconds").RightAligned())
             .AddColumn(new TableColumn("events/s").RightAligned()).AddColumn(new TableColumn("events/s per core").RightAligned())
+            .AddColumn(new TableColumn("events per CPU-second").RightAligned())
             .AddColumn(new TableColumn("peak memory").RightAligned()).AddColumn(new TableColumn("rows out").RightAligned());
         foreach (var r in results)
         {
             if (r.Ok)
             {
                 table.AddRow(r.Query, r.Events.ToString("N0", CultureInfo.InvariantCulture), r.Seconds.ToString("F2", CultureInfo.InvariantCulture),
-                    Rate(r.EventsPerSecond), Rate(r.EventsPerSecondPerCore), Bytes(r.PeakMemoryBytes), r.RowsOut.ToString("N0", CultureInfo.InvariantCulture));
+                    Rate(r.EventsPerSecond), Rate(r.EventsPerSecondPerCore), Rate(r.CpuSeconds > 0 ? r.Events / r.CpuSeconds : 0), Bytes(r.PeakMemoryBytes), r.RowsOut.ToString("N0", CultureInfo.InvariantCulture));
             }
             else
             {
-                table.AddRow(new Markup(r.Query), new Markup($"[yellow]{Markup.Escape(r.Error!)}[/]"), Text.Empty, Text.Empty, Text.Empty, Text.Empty, Text.Empty);
+                table.AddRow(new Markup(r.Query), new Markup($"[yellow]{Markup.Escape(r.Error!)}[/]"), Text.Empty, Text.Empty, Text.Empty, Text.Empty, Text.Empty, Text.Empty);
             }
         }
 

@@ -57,6 +57,8 @@ public sealed class PreparedStatement
 
     internal CatalogEntry? Target { get; init; }
 
+    internal SqlCheckpointOptions? Checkpoints { get; init; }
+
     internal Schema? RowsSchema { get; init; }
 
     internal IReadOnlyList<object?[]>? Rows { get; init; }
@@ -93,6 +95,17 @@ public sealed class PreparedStatement
             case StatementKind.Insert:
                 {
                     var sink = QueryJob.CreateSink(Target!, _context);
+                    if (!Plan!.IsUpdating && Plan is not SortLimitNode && Checkpoints is not null)
+                    {
+                        await SqlCheckpointing.RunInsertAsync(Plan, Target!, sink, _context, Checkpoints, cancellationToken).ConfigureAwait(false);
+                        return;
+                    }
+
+                    if (Checkpoints is not null)
+                    {
+                        throw new NotSupportedException("--state-dir: an INSERT INTO of an updating query (GROUP BY without a window, ORDER BY/LIMIT) cannot be checkpointed yet");
+                    }
+
                     if (!Plan!.IsUpdating && Plan is not SortLimitNode)
                     {
                         var job = QueryJob.BuildInsert(Plan, sink, _context);

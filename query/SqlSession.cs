@@ -18,6 +18,9 @@ public sealed record SqlSessionOptions
 
     /// <summary>Where poison records go; null keeps them in the job (reported as a count).</summary>
     public IDeadLetterSink? DeadLetters { get; init; }
+
+    /// <summary>Checkpointing for INSERT INTO statements (exactly-once into two-phase sinks); null runs without.</summary>
+    public SqlCheckpointOptions? Checkpoints { get; init; }
 }
 
 /// <summary>Where statement results go: result rows (NDJSON on a terminal) and plain text (EXPLAIN).</summary>
@@ -40,6 +43,7 @@ public sealed class SqlSession
     private readonly ConnectorRegistry _connectors;
     private readonly string _baseDirectory;
     private readonly SqlSessionOptions _options;
+    private int _inserts;
 
     /// <summary>Creates a session whose relative paths resolve against <paramref name="baseDirectory"/>.</summary>
     public SqlSession(ConnectorRegistry connectors, string baseDirectory, SqlSessionOptions? options = null)
@@ -113,7 +117,12 @@ public sealed class SqlSession
 
                     var plan = PlanQuery(insert.Query);
                     plan = Ddl.FitToTarget(plan, target, insert.Query.Pos);
-                    return new PreparedStatement(StatementKind.Insert, insert.Pos, Context()) { Plan = plan, Target = target };
+                    return new PreparedStatement(StatementKind.Insert, insert.Pos, Context())
+                    {
+                        Plan = plan,
+                        Target = target,
+                        Checkpoints = _options.Checkpoints is { } c ? c with { StateDirectory = Path.Combine(c.StateDirectory, $"insert-{++_inserts}") } : null,
+                    };
                 }
 
             case ExplainStatement explain:

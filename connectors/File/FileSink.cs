@@ -109,7 +109,7 @@ public sealed class FileSink : ISinkConnector
 }
 
 /// <summary>Writes one task's part files with two-phase commit.</summary>
-internal sealed class FileSinkWriter : ISinkWriter
+internal sealed class FileSinkWriter : ISinkWriter, Streams.Engine.Checkpoints.ITransactionalSinkWriter
 {
     private readonly FileSink _sink;
     private readonly int _task;
@@ -211,6 +211,9 @@ internal sealed class FileSinkWriter : ISinkWriter
         System.IO.File.Move(inProgress, pending);
         _pending.Add((checkpointId, pending, Path.Combine(_sink.Folder, _visibleName)));
     }
+
+    // The checkpoint layer's recovery call; before any task writes, so the folder-wide cleanup cannot touch live files.
+    public void RecoverTransactions(long committedCheckpointId) => _sink.RecoverAfterRestore(committedCheckpointId);
 
     public void Commit(long checkpointId)
     {

@@ -22,6 +22,7 @@ public sealed class NdjsonDecoder
     private readonly bool[] _asciiNames;
     private readonly int[] _seen;
     private int _stamp;
+    private int _lastField = -1;
 
     /// <summary>Creates a decoder for rows of <paramref name="schema"/>.</summary>
     public NdjsonDecoder(Schema schema)
@@ -53,6 +54,7 @@ public sealed class NdjsonDecoder
             _stamp = 1;
         }
 
+        _lastField = -1;
         try
         {
             var reader = new Utf8JsonReader(line, isFinalBlock: true, state: new JsonReaderState(ReaderOptions));
@@ -89,7 +91,7 @@ public sealed class NdjsonDecoder
         }
         catch (JsonException e)
         {
-            error = "malformed JSON: " + e.Message;
+            error = MalformedReason(e);
             return false;
         }
 
@@ -112,6 +114,20 @@ public sealed class NdjsonDecoder
         return true;
     }
 
+    // The reader's message ends with its own "LineNumber: 0 | BytePositionInLine: n." — within one line that is a column.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static string MalformedReason(JsonException e)
+    {
+        var message = e.Message;
+        var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        if (cut >= 0)
+        {
+            message = message[..cut];
+        }
+
+        return e.BytePositionInLine is { } position ? $"malformed JSON at column {position + 1}: {message}" : "malformed JSON: " + message;
+    }
+
     private int FindField(ref Utf8JsonReader reader)
     {
         if (reader.ValueIsEscaped)
@@ -131,12 +147,19 @@ public sealed class NdjsonDecoder
 
     private int Lookup(ReadOnlySpan<byte> name)
     {
+        // Producers write keys in the same order line after line: try the field after the previous one first.
         var names = _names;
+        var guess = _lastField + 1 < names.Length ? _lastField + 1 : 0;
+        if (name.SequenceEqual(names[guess]))
+        {
+            return _lastField = guess;
+        }
+
         for (var i = 0; i < names.Length; i++)
         {
             if (name.SequenceEqual(names[i]))
             {
-                return i;
+                return _lastField = i;
             }
         }
 

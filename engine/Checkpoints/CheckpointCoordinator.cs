@@ -41,7 +41,12 @@ public sealed class CheckpointCoordinator
     private long _nextId;
     private long _lastTriggerMs;
     private long _lastCompleted;
+    private readonly long _firstId;
+    private readonly Dictionary<(string Source, int Partition), long> _finishedSources = [];
+    private readonly Dictionary<string, OperatorState> _finishedOperators = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Sink, int Task), Func<long, long>> _finishedSinks = [];
     private bool _finalTriggered;
+    private bool _finalCompleted;
 
     /// <summary>Creates a coordinator writing to <paramref name="store"/>.</summary>
     /// <param name="store">Where checkpoints go.</param>
@@ -56,6 +61,7 @@ public sealed class CheckpointCoordinator
         Interval = interval;
         _time = time ?? TimeProvider.System;
         _nextId = store.HighestId() + 1;
+        _firstId = _nextId;
         _lastTriggerMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
     }
 
@@ -148,18 +154,68 @@ public sealed class CheckpointCoordinator
             }
 
             barrier = StartLocked(now, isFinal: false);
-            return true;
         }
+
+        CompleteReady();
+        return true;
     }
 
-    /// <summary>Starts the final checkpoint of a bounded job; participants acknowledge it after their end-of-input work.</summary>
+    /// <summary>
+    /// Starts the final checkpoint of a bounded job; participants acknowledge it after their end-of-input work.
+    /// (<see cref="FinishSource"/> starts it by itself once every registered source partition finished.)
+    /// </summary>
     public CheckpointBarrier TriggerFinal()
     {
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        CheckpointBarrier barrier;
         lock (_gate)
         {
             _finalTriggered = true;
-            return StartLocked(now, isFinal: true);
+            barrier = StartLocked(now, isFinal: true);
+        }
+
+        CompleteReady();
+        return barrier;
+    }
+
+    /// <summary>True once the final checkpoint of a bounded job is durable.</summary>
+    public bool FinalCompleted
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _finalCompleted;
+            }
+        }
+    }
+
+    /// <summary>Describes the participants that have not acknowledged the oldest checkpoint in flight (for errors and diagnostics).</summary>
+    public string DescribeMissing()
+    {
+        lock (_gate)
+        {
+            if (_pending.Count == 0)
+            {
+                return "no checkpoint in flight";
+            }
+
+            var (id, pending) = _pending.First();
+            var missing = new List<string>();
+            foreach (var (source, partitions) in _sources)
+            {
+                for (var p = 0; p < partitions; p++)
+                {
+                    if (!pending.Sources.ContainsKey((source, p)))
+                    {
+                        missing.Add($"source {source} partition {p}");
+                    }
+                }
+            }
+
+            missing.AddRange(_operators.Where(o => !pending.Operators.ContainsKey(o)).Select(o => "operator " + o));
+            missing.AddRange(_sinks.Keys.Where(k => !pending.Sinks.ContainsKey(k)).Select(k => $"sink {k.Sink} task {k.Task}"));
+            return $"checkpoint {id} waits for: {string.Join(", ", missing)}";
         }
     }
 
@@ -189,6 +245,11 @@ public sealed class CheckpointCoordinator
             {
                 ThrowUnregistered(checkpointId, $"operator {operatorId}");
             }
+
+            if (!IsInFlightLocked(checkpointId))
+            {
+                return;
+            }
         }
 
         var state = _store.WriteOperatorState(checkpointId, operatorId, @operator);
@@ -209,6 +270,73 @@ public sealed class CheckpointCoordinator
         Acknowledge(checkpointId, p => p.Sinks[(sinkId, task)] = new SinkTransaction(sinkId, task, transactionId));
     }
 
+    /// <summary>
+    /// A bounded source partition ended at <paramref name="offset"/>: it acknowledges every checkpoint in flight or
+    /// started later with that offset (its barriers are no longer read). When every registered partition has ended,
+    /// the final checkpoint starts.
+    /// </summary>
+    public void FinishSource(string source, int partition, long offset)
+    {
+        lock (_gate)
+        {
+            _finishedSources[(source, partition)] = offset;
+            foreach (var pending in _pending.Values)
+            {
+                pending.Sources.TryAdd((source, partition), new SourceOffset(source, partition, offset));
+            }
+
+            var total = _sources.Values.Sum();
+            if (!_finalTriggered && _finishedSources.Count >= total)
+            {
+                _finalTriggered = true;
+                StartLocked(_time.GetUtcNow().ToUnixTimeMilliseconds(), isFinal: true);
+            }
+        }
+
+        CompleteReady();
+    }
+
+    /// <summary>
+    /// A stateful operator processed end of input (and flushed): its state is snapshotted once more and that snapshot
+    /// acknowledges every checkpoint in flight or started later (no barrier reaches it any more).
+    /// </summary>
+    public void FinishOperator(string operatorId, ICheckpointableOperator @operator)
+    {
+        var state = _store.WriteFinishedOperatorState(operatorId, @operator);
+        lock (_gate)
+        {
+            _finishedOperators[operatorId] = state;
+            foreach (var pending in _pending.Values)
+            {
+                pending.Operators.TryAdd(operatorId, state);
+            }
+        }
+
+        CompleteReady();
+    }
+
+    /// <summary>
+    /// A sink writer processed end of input. For each checkpoint in flight or started later that it has not
+    /// acknowledged, <paramref name="preCommit"/> is called with the checkpoint id (stage what is unstaged) and returns
+    /// the transaction id to record.
+    /// </summary>
+    public void FinishSink(string sinkId, int task, Func<long, long> preCommit)
+    {
+        lock (_gate)
+        {
+            _finishedSinks[(sinkId, task)] = preCommit;
+            foreach (var pending in _pending.Values)
+            {
+                if (!pending.Sinks.ContainsKey((sinkId, task)))
+                {
+                    pending.Sinks[(sinkId, task)] = new SinkTransaction(sinkId, task, preCommit(pending.Id));
+                }
+            }
+        }
+
+        CompleteReady();
+    }
+
     /// <summary>Gives up on a checkpoint (a participant failed to snapshot); the next trigger starts a new one.</summary>
     public void Abort(long checkpointId, string reason)
     {
@@ -219,6 +347,21 @@ public sealed class CheckpointCoordinator
                 Console.Error.WriteLine($"checkpoint {checkpointId} aborted: {reason}");
             }
         }
+    }
+
+    private bool IsInFlightLocked(long checkpointId)
+    {
+        if (_pending.ContainsKey(checkpointId))
+        {
+            return true;
+        }
+
+        if (checkpointId >= _nextId || checkpointId < _firstId)
+        {
+            ThrowUnknown(checkpointId);
+        }
+
+        return false; // Aborted, or superseded by a later checkpoint that completed: late acknowledgements are dropped.
     }
 
     private CheckpointBarrier StartLocked(long nowMs, bool isFinal)
@@ -233,69 +376,107 @@ public sealed class CheckpointCoordinator
         }
 
         expected += _operators.Count + _sinks.Count;
-        _pending[id] = new PendingCheckpoint(id, nowMs, isFinal, expected);
+        var pending = new PendingCheckpoint(id, nowMs, isFinal, expected);
+        // Participants that already finished acknowledge with their final position and state.
+        foreach (var ((source, partition), offset) in _finishedSources)
+        {
+            pending.Sources[(source, partition)] = new SourceOffset(source, partition, offset);
+        }
+
+        foreach (var (operatorId, state) in _finishedOperators)
+        {
+            pending.Operators[operatorId] = state;
+        }
+
+        foreach (var ((sinkId, task), preCommit) in _finishedSinks)
+        {
+            pending.Sinks[(sinkId, task)] = new SinkTransaction(sinkId, task, preCommit(id));
+        }
+
+        _pending[id] = pending;
         return new CheckpointBarrier(id, nowMs);
     }
 
     private void Acknowledge(long checkpointId, Action<PendingCheckpoint> record)
     {
-        PendingCheckpoint? complete = null;
         lock (_gate)
         {
-            if (!_pending.TryGetValue(checkpointId, out var pending))
+            if (!IsInFlightLocked(checkpointId))
             {
-                ThrowUnknown(checkpointId);
+                return;
             }
 
+            var pending = _pending[checkpointId];
             record(pending);
-            if (pending.AcknowledgedCount == pending.Expected)
-            {
-                complete = pending;
-            }
-            else if (pending.AcknowledgedCount > pending.Expected)
+            if (pending.AcknowledgedCount > pending.Expected)
             {
                 ThrowUnexpected(checkpointId);
             }
         }
 
-        if (complete is not null)
+        CompleteReady();
+    }
+
+    /// <summary>Makes every fully acknowledged checkpoint durable, oldest first, then tells the sinks to commit.</summary>
+    private void CompleteReady()
+    {
+        // Manifests become durable, and sinks commit, strictly in checkpoint order.
+        lock (_completion)
         {
-            Finish(complete);
+            while (true)
+            {
+                PendingCheckpoint? ready = null;
+                lock (_gate)
+                {
+                    foreach (var pending in _pending.Values)
+                    {
+                        if (pending.AcknowledgedCount == pending.Expected)
+                        {
+                            ready = pending;
+                            break;
+                        }
+                    }
+                }
+
+                if (ready is null)
+                {
+                    return;
+                }
+
+                Finish(ready);
+            }
         }
     }
 
     private void Finish(PendingCheckpoint pending)
     {
-        // Manifests become durable, and sinks commit, strictly in checkpoint order.
-        lock (_completion)
+        var manifest = new CheckpointManifest(
+            pending.Id, pending.CreatedUtcMs, _planFingerprint, pending.IsFinal,
+            [.. pending.Sources.Values.OrderBy(s => s.Source, StringComparer.Ordinal).ThenBy(s => s.Partition)],
+            [.. pending.Operators.Values.OrderBy(o => o.OperatorId, StringComparer.Ordinal)],
+            [.. pending.Sinks.Values.OrderBy(s => s.SinkId, StringComparer.Ordinal).ThenBy(s => s.Task)]);
+        _store.Complete(manifest);
+        KeyValuePair<(string Sink, int Task), Action<long>>[] sinks;
+        lock (_gate)
         {
-            var manifest = new CheckpointManifest(
-                pending.Id, pending.CreatedUtcMs, _planFingerprint, pending.IsFinal,
-                [.. pending.Sources.Values.OrderBy(s => s.Source, StringComparer.Ordinal).ThenBy(s => s.Partition)],
-                [.. pending.Operators.Values.OrderBy(o => o.OperatorId, StringComparer.Ordinal)],
-                [.. pending.Sinks.Values.OrderBy(s => s.SinkId, StringComparer.Ordinal).ThenBy(s => s.Task)]);
-            _store.Complete(manifest);
-            KeyValuePair<(string Sink, int Task), Action<long>>[] sinks;
-            lock (_gate)
+            _pending.Remove(pending.Id);
+            // Anything older still pending can never complete: its participants already moved past it.
+            foreach (var stale in _pending.Keys.Where(k => k < pending.Id).ToList())
             {
-                _pending.Remove(pending.Id);
-                // Anything older still pending can never complete: its participants already moved past it.
-                foreach (var stale in _pending.Keys.Where(k => k < pending.Id).ToList())
-                {
-                    _pending.Remove(stale);
-                }
-
-                _lastCompleted = Math.Max(_lastCompleted, pending.Id);
-                sinks = [.. _sinks];
+                _pending.Remove(stale);
             }
 
-            foreach (var (_, commit) in sinks)
-            {
-                commit(pending.Id);
-            }
-
-            Completed?.Invoke(manifest);
+            _lastCompleted = Math.Max(_lastCompleted, pending.Id);
+            _finalCompleted |= pending.IsFinal;
+            sinks = [.. _sinks];
         }
+
+        foreach (var (_, commit) in sinks)
+        {
+            commit(pending.Id);
+        }
+
+        Completed?.Invoke(manifest);
     }
 
     [DoesNotReturn]

@@ -126,6 +126,33 @@ public sealed class CheckpointStore
         return new OperatorState(operatorId, files);
     }
 
+    /// <summary>
+    /// Snapshots an operator that processed end of input: the file lives with the operator's store files (not in a
+    /// checkpoint folder) because every later checkpoint references it, and goes when no retained manifest does.
+    /// </summary>
+    public OperatorState WriteFinishedOperatorState(string operatorId, ICheckpointableOperator @operator)
+    {
+        var operatorDirectory = OperatorDirectory(operatorId);
+        Directory.CreateDirectory(operatorDirectory);
+        var path = Path.Combine(operatorDirectory, "finished-" + Guid.NewGuid().ToString("N") + ".state");
+        StateSnapshotWriter writer;
+        using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1 << 16))
+        {
+            writer = new StateSnapshotWriter(stream, operatorDirectory);
+            @operator.Snapshot(writer);
+            stream.Flush(flushToDisk: true);
+        }
+
+        DurableFile.SyncDirectory(operatorDirectory);
+        var files = new List<StateFile>(1 + writer.AttachedFiles.Count) { Describe(ToRelative(path)) };
+        foreach (var attached in writer.AttachedFiles)
+        {
+            files.Add(Describe(ToRelative(attached)));
+        }
+
+        return new OperatorState(operatorId, files);
+    }
+
     /// <summary>Restores <paramref name="operator"/> from its state in <paramref name="manifest"/>; false (state untouched) when it had none.</summary>
     public bool RestoreOperatorState(CheckpointManifest manifest, string operatorId, ICheckpointableOperator @operator)
     {

@@ -174,7 +174,8 @@ public sealed class ConsumerGroups
             : LagTrend.Steady;
     }
 
-    internal static void CheckName(string group)
+    /// <summary>Checks a group name: 1-200 of letters, digits, '.', '_', '-'.</summary>
+    public static void CheckName(string group)
     {
         if (!ValidName.IsMatch(group) || group is "." or "..")
         {

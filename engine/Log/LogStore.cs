@@ -91,7 +91,7 @@ public sealed class LogStore : IDisposable
             NativeFile.WriteAtomically(Path.Combine(temp, "topic.json"), JsonSerializer.SerializeToUtf8Bytes(config, TopicConfig.Json));
             Directory.Move(temp, dir);
             NativeFile.FlushDirectory(TopicsDirectory);
-            var topic = new LogTopic(name, dir, config, _report);
+            var topic = new LogTopic(name, dir, config, writable: true, _report, Groups);
             _open[name] = topic;
             return topic;
         }
@@ -100,15 +100,24 @@ public sealed class LogStore : IDisposable
     /// <summary>True when the topic exists.</summary>
     public bool TopicExists(string name) => ValidName.IsMatch(name) && File.Exists(Path.Combine(TopicsDirectory, name, "topic.json"));
 
-    /// <summary>Opens an existing topic (recovering its partitions on first open).</summary>
-    public LogTopic OpenTopic(string name)
+    /// <summary>
+    /// Opens an existing topic. <paramref name="writable"/> asks for the writer lock (recovering the partitions' tails);
+    /// when another process holds it, or when only reading, the topic opens read-only and never modifies files.
+    /// </summary>
+    public LogTopic OpenTopic(string name, bool writable = true)
     {
         CheckTopicName(name);
         lock (_gate)
         {
-            if (_open.TryGetValue(name, out var open))
+            if (_open.TryGetValue(name, out var writer))
             {
-                return open;
+                return writer;
+            }
+
+            _open.TryGetValue(ReadOnlyKey(name), out var reader);
+            if (reader is not null && !writable)
+            {
+                return reader;
             }
 
             var dir = Path.Combine(TopicsDirectory, name);
@@ -121,11 +130,26 @@ public sealed class LogStore : IDisposable
 
             var config = JsonSerializer.Deserialize<TopicConfig>(File.ReadAllBytes(configPath), TopicConfig.Json)
                          ?? throw new LogException($"{configPath} is empty");
-            var topic = new LogTopic(name, dir, config, _report);
-            _open[name] = topic;
+            var topic = new LogTopic(name, dir, config, writable, _report, Groups);
+            if (topic.IsWritable)
+            {
+                _open[name] = topic;
+                return topic;
+            }
+
+            if (reader is not null)
+            {
+                // Still no writer lock: keep the read-only handle already open.
+                topic.Dispose();
+                return reader;
+            }
+
+            _open[ReadOnlyKey(name)] = topic;
             return topic;
         }
     }
+
+    private static string ReadOnlyKey(string name) => "\0ro:" + name;
 
     /// <summary>Topic names, sorted.</summary>
     public IReadOnlyList<string> TopicNames() =>
@@ -141,7 +165,7 @@ public sealed class LogStore : IDisposable
             return null;
         }
 
-        var t = OpenTopic(topic);
+        var t = OpenTopic(topic, writable: false);
         return partition < t.Partitions.Count ? t.Partitions[partition].EndOffset : null;
     }
 

@@ -10,20 +10,25 @@ public sealed class LogTopic : IDisposable
 {
     private readonly FileStream? _writerLock;
     private readonly PartitionLog[] _partitions;
+    private readonly Timer? _retention;
     private int _roundRobin = -1;
 
-    internal LogTopic(string name, string directory, TopicConfig config, Action<string> report)
+    internal LogTopic(string name, string directory, TopicConfig config, bool writable, Action<string> report, ConsumerGroups? groups = null)
     {
         Name = name;
         Directory = directory;
         Config = config;
-        try
+        if (writable)
         {
-            _writerLock = new FileStream(Path.Combine(directory, "writer.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException)
-        {
-            _writerLock = null;
+            try
+            {
+                _writerLock = new FileStream(Path.Combine(directory, "writer.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException)
+            {
+                // Another process writes this topic: fall back to reading (and following) it.
+                _writerLock = null;
+            }
         }
 
         _partitions = new PartitionLog[config.Partitions];
@@ -38,6 +43,21 @@ public sealed class LogTopic : IDisposable
         {
             Dispose();
             throw;
+        }
+
+        if (IsWritable && groups is not null && config.RetentionCheckMs > 0)
+        {
+            _retention = new Timer(_ =>
+            {
+                try
+                {
+                    ApplyRetention(groups);
+                }
+                catch (Exception e) when (e is IOException or LogException or ObjectDisposedException)
+                {
+                    report($"topic '{name}': background retention failed: {e.Message}");
+                }
+            }, null, config.RetentionCheckMs, config.RetentionCheckMs);
         }
     }
 
@@ -86,6 +106,11 @@ public sealed class LogTopic : IDisposable
     /// <summary>Runs retention on every partition, holding back segments live groups have not read, and records the outcome.</summary>
     public IReadOnlyDictionary<int, RetentionResult> ApplyRetention(ConsumerGroups groups, long? nowMs = null)
     {
+        if (!IsWritable)
+        {
+            throw new LogException($"topic '{Name}' is open read-only (another process writes it); retention runs in the writer");
+        }
+
         var now = nowMs ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var results = new Dictionary<int, RetentionResult>();
         foreach (var p in _partitions)
@@ -100,6 +125,7 @@ public sealed class LogTopic : IDisposable
     /// <summary>Closes the partitions and releases the writer lock.</summary>
     public void Dispose()
     {
+        _retention?.Dispose();
         foreach (var p in _partitions)
         {
             p?.Dispose();

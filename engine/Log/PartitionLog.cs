@@ -104,7 +104,11 @@ public sealed class PartitionLog : IDisposable
         return result;
     }
 
-    /// <summary>Appends a batch and completes once it is as durable as the topic (or <paramref name="fsync"/>) demands.</summary>
+    /// <summary>
+    /// Appends a batch and completes once it is as durable as the topic (or <paramref name="fsync"/>) demands. The batch is
+    /// already written when this returns, so the builder may be reused while the durability wait is pending: producers can
+    /// keep several batches in flight and one group-commit fsync acknowledges them all.
+    /// </summary>
     public async ValueTask<AppendResult> AppendAsync(RecordBatchBuilder batch, FsyncMode? fsync = null)
     {
         var result = AppendCore(batch);

@@ -128,26 +128,52 @@ public enum BatchAttributes : ushort
     Control = 1 << 5,
 }
 
-/// <summary>CRC32C (Castagnoli) over the hardware instruction via <see cref="BitOperations.Crc32C(uint, ulong)"/>.</summary>
+/// <summary>
+/// CRC32C (Castagnoli) on the hardware instruction (<see cref="BitOperations.Crc32C(uint, ulong)"/>). Large inputs run
+/// three independent lanes (the instruction has 3-cycle latency but 1-cycle throughput) and combine them with zlib's
+/// GF(2) polynomial arithmetic, which roughly triples throughput for record batches.
+/// </summary>
 internal static class Crc32C
 {
+    private const uint Polynomial = 0x82F63B78; // reflected Castagnoli
+    private const int ThreeLaneMinBytes = 4096;
+    private static readonly uint[] PowersOfX = BuildPowers();
+
     public static uint Compute(ReadOnlySpan<byte> data)
     {
-        var crc = 0xFFFFFFFFu;
-        var words = MemoryMarshal.Cast<byte, ulong>(data);
-        var i = 0;
-        // Three independent lanes would be faster, but one lane already runs at several GB/s, far above disk speed.
-        for (; i + 4 <= words.Length; i += 4)
+        if (data.Length < ThreeLaneMinBytes)
         {
-            crc = BitOperations.Crc32C(crc, words[i]);
-            crc = BitOperations.Crc32C(crc, words[i + 1]);
-            crc = BitOperations.Crc32C(crc, words[i + 2]);
-            crc = BitOperations.Crc32C(crc, words[i + 3]);
+            return ~Update(0xFFFFFFFFu, data);
         }
 
-        for (; i < words.Length; i++)
+        var words = MemoryMarshal.Cast<byte, ulong>(data);
+        var lane = words.Length / 3;
+        uint a = 0xFFFFFFFFu, b = 0xFFFFFFFFu, c = 0xFFFFFFFFu;
+        for (var i = 0; i < lane; i++)
         {
-            crc = BitOperations.Crc32C(crc, words[i]);
+            a = BitOperations.Crc32C(a, words[i]);
+            b = BitOperations.Crc32C(b, words[lane + i]);
+            c = BitOperations.Crc32C(c, words[2 * lane + i]);
+        }
+
+        var laneBytes = lane * 8;
+        c = Update(c, data[(3 * laneBytes)..]);
+        var crcA = ~a;
+        var crcB = ~b;
+        var crcC = ~c;
+        var ab = Combine(crcA, crcB, laneBytes);
+        return Combine(ab, crcC, data.Length - 2 * laneBytes);
+    }
+
+    /// <summary>The single-lane reference (also used for short inputs and tails).</summary>
+    public static uint ComputeSimple(ReadOnlySpan<byte> data) => ~Update(0xFFFFFFFFu, data);
+
+    private static uint Update(uint crc, ReadOnlySpan<byte> data)
+    {
+        var words = MemoryMarshal.Cast<byte, ulong>(data);
+        foreach (var w in words)
+        {
+            crc = BitOperations.Crc32C(crc, w);
         }
 
         foreach (var b in data[(words.Length * 8)..])
@@ -155,7 +181,61 @@ internal static class Crc32C
             crc = BitOperations.Crc32C(crc, b);
         }
 
-        return ~crc;
+        return crc;
+    }
+
+    /// <summary>CRC of A‖B from CRC(A), CRC(B) and |B| (zlib's crc32_combine with the Castagnoli polynomial).</summary>
+    private static uint Combine(uint crcA, uint crcB, long lengthB) => MultiplyModP(PowerOfX(lengthB, 3), crcA) ^ crcB;
+
+    private static uint MultiplyModP(uint a, uint b)
+    {
+        var m = 1u << 31;
+        var p = 0u;
+        while (true)
+        {
+            if ((a & m) != 0)
+            {
+                p ^= b;
+                if ((a & (m - 1)) == 0)
+                {
+                    return p;
+                }
+            }
+
+            m >>= 1;
+            b = (b & 1) != 0 ? (b >> 1) ^ Polynomial : b >> 1;
+        }
+    }
+
+    /// <summary>x^(n·2^k) mod P.</summary>
+    private static uint PowerOfX(long n, int k)
+    {
+        var p = 1u << 31;
+        while (n != 0)
+        {
+            if ((n & 1) != 0)
+            {
+                p = MultiplyModP(PowersOfX[k & 31], p);
+            }
+
+            n >>= 1;
+            k++;
+        }
+
+        return p;
+    }
+
+    private static uint[] BuildPowers()
+    {
+        var table = new uint[32];
+        var p = 1u << 30; // x^1
+        table[0] = p;
+        for (var n = 1; n < 32; n++)
+        {
+            table[n] = p = MultiplyModP(p, p);
+        }
+
+        return table;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

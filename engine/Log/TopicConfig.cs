@@ -46,6 +46,9 @@ public sealed record TopicConfig
     /// <summary>A group counts as live while it committed within this window; only live groups hold retention back.</summary>
     public long GroupLiveMs { get; init; } = 7L * 24 * 3600 * 1000;
 
+    /// <summary>How often a writer applies retention in the background (0 = only when asked, e.g. <c>streams topic retention</c>).</summary>
+    public long RetentionCheckMs { get; init; } = 5 * 60 * 1000;
+
     /// <summary>The largest batch (and so the largest record) the topic accepts.</summary>
     public int MaxBatchBytes { get; init; } = RecordBatchBuilder.DefaultMaxBytes;
 

@@ -85,6 +85,12 @@ public sealed class DataStream
         return new DataStream(Graph, _node, _port, Schema, EdgeKind.Hash, keyColumns);
     }
 
+    /// <summary>True when the next operator runs after a hash exchange on <see cref="KeyColumns"/>.</summary>
+    internal bool IsKeyed => _exchange == EdgeKind.Hash;
+
+    /// <summary>This stream before its pending exchange: operators appended to it run in the producer's tasks.</summary>
+    internal DataStream WithoutExchange() => new(Graph, _node, _port, Schema, null);
+
     /// <summary>Spreads the batches round-robin over the job's parallelism before the next operator.</summary>
     public DataStream Rebalance() => new(Graph, _node, _port, Schema, EdgeKind.Rebalance);
 

@@ -21,6 +21,9 @@ public sealed class JobOptions
     /// <summary>Where rows that fail (bad values, operator exceptions, late rows without a consumer) go; null keeps them in <see cref="Job.DeadLetters"/>.</summary>
     public IDeadLetterSink? DeadLetters { get; init; }
 
+    /// <summary>Checkpointing (state snapshots, source offsets, two-phase sinks); null runs without checkpoints.</summary>
+    public ICheckpointHooks? Checkpoints { get; init; }
+
     /// <summary>A name for the job in metrics and errors.</summary>
     public string Name { get; init; } = "job";
 }

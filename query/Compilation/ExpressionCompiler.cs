@@ -80,7 +80,8 @@ internal sealed class ExpressionCompiler
         var result = Variable(typeof(object), "result");
         c._body.Add(Assign(result, Condition(nul, Constant(null, typeof(object)), Convert(val, typeof(object)))));
         var block = Block(c._locals.Append(result).Append(c._row), c._body.Append(result));
-        return Lambda<Func<ColumnBatch?, object?>>(block, c._batch).Compile()(null);
+        // One evaluation: interpreting is far cheaper than compiling to IL.
+        return Lambda<Func<ColumnBatch?, object?>>(block, c._batch).Compile(preferInterpretation: true)(null);
     }
 
     private static Expression Coerce(Expression e, Type t) => e.Type == t ? e : Convert(e, t);

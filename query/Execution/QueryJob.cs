@@ -18,7 +18,8 @@ namespace Streams.Query.Execution;
 /// <param name="Pool">The batch pool.</param>
 /// <param name="DeadLetters">Where rejected records go.</param>
 /// <param name="Parallelism">Tasks per keyed operator.</param>
-internal sealed record JobContext(ConnectorRegistry Connectors, string BaseDirectory, BatchPool Pool, IDeadLetterSink DeadLetters, int Parallelism);
+/// <param name="Checkpoints">Checkpointing of the job (INSERT INTO with --state-dir), or null.</param>
+internal sealed record JobContext(ConnectorRegistry Connectors, string BaseDirectory, BatchPool Pool, IDeadLetterSink DeadLetters, int Parallelism, ICheckpointHooks? Checkpoints = null);
 
 /// <summary>
 /// Turns an optimised logical plan into a runtime <see cref="JobGraph"/>: scans become sources with the declared
@@ -33,7 +34,7 @@ internal sealed class QueryJob
     private QueryJob(JobContext context)
     {
         _context = context;
-        _graph = new JobGraph(new JobOptions { Parallelism = context.Parallelism, Pool = context.Pool, DeadLetters = context.DeadLetters, Name = "sql" });
+        _graph = new JobGraph(new JobOptions { Parallelism = context.Parallelism, Pool = context.Pool, DeadLetters = context.DeadLetters, Name = "sql", Checkpoints = context.Checkpoints });
     }
 
     /// <summary>Builds the job; <paramref name="output"/> receives every result batch (serialised; the batch is not owned).</summary>

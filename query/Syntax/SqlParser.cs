@@ -100,10 +100,16 @@ internal static class SqlParser
     private static TokenListParser<SqlToken, T?> Opt<T>(TokenListParser<SqlToken, T> parser)
         where T : class => parser.Select(x => (T?)x).OptionalOrDefault();
 
-    private static TokenListParser<SqlToken, Token<SqlToken>> K(string keyword) =>
-        Token.EqualToValueIgnoreCase(SqlToken.Identifier, keyword).Named("`" + keyword.ToUpperInvariant() + "`");
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, TokenListParser<SqlToken, Token<SqlToken>>> Keywords = new(StringComparer.Ordinal);
 
-    private static TokenListParser<SqlToken, Token<SqlToken>> Ks(params string[] keywords)
+    // Keyword parsers are built once and shared: the hand-written parts of the grammar ask for them on every call.
+    private static TokenListParser<SqlToken, Token<SqlToken>> K(string keyword) =>
+        Keywords.GetOrAdd(keyword, static k => Token.EqualToValueIgnoreCase(SqlToken.Identifier, k).Named("`" + k.ToUpperInvariant() + "`"));
+
+    private static TokenListParser<SqlToken, Token<SqlToken>> Ks(params string[] keywords) =>
+        Keywords.GetOrAdd(string.Join(' ', keywords), _ => BuildKs(keywords));
+
+    private static TokenListParser<SqlToken, Token<SqlToken>> BuildKs(string[] keywords)
     {
         var p = K(keywords[0]);
         for (var i = 1; i < keywords.Length; i++)
@@ -224,7 +230,6 @@ internal static class SqlParser
                 if (s.HasValue)
                 {
                     rest = s.Remainder;
-                    TypeArgs(rest);
                 }
             }
 
@@ -509,7 +514,8 @@ internal static class SqlParser
                 rest = d.Remainder;
             }
 
-            var first = Expr(rest);
+            // POSITION(a IN b): the first operand stops before IN.
+            var first = (upper == "POSITION" ? ConcatExpr! : Expr)(rest);
             if (!first.HasValue)
             {
                 return first;
@@ -1000,6 +1006,11 @@ internal static class SqlParser
                 }
 
                 var alias = Alias(q.Remainder);
+                if (!alias.HasValue)
+                {
+                    return TokenListParserResult.CastEmpty<SqlToken, string?, FromItem>(alias);
+                }
+
                 var rest0 = SkipColumnAliases(alias.Remainder, alias.Value);
                 return TokenListParserResult.Value<SqlToken, FromItem>(new SubqueryRef(At(lp.Value), q.Value, alias.Value), input, rest0);
             }
@@ -1018,6 +1029,11 @@ internal static class SqlParser
             }
 
             var alias = Alias(tvf.Remainder);
+            if (!alias.HasValue)
+            {
+                return TokenListParserResult.CastEmpty<SqlToken, string?, FromItem>(alias);
+            }
+
             return TokenListParserResult.Value<SqlToken, FromItem>(((WindowTvfRef)tvf.Value) with { Alias = alias.Value }, input, alias.Remainder);
         }
 
@@ -1061,6 +1077,11 @@ internal static class SqlParser
         }
 
         var a = Alias(rest);
+        if (!a.HasValue)
+        {
+            return TokenListParserResult.CastEmpty<SqlToken, string?, FromItem>(a);
+        }
+
         return TokenListParserResult.Value<SqlToken, FromItem>(new TableRef(name.Value.Pos, name.Value.Name, a.Value), input, a.Remainder);
     };
 

@@ -9,6 +9,13 @@ internal static class CommandCatalog
     {
         yield return VersionCommand.Create();
         yield return Bench.BenchCommand.Create();
+        yield return DemoCommand.Create();
         yield return RunCommand.Create();
+        yield return Log.TopicCommand.Create();
+        yield return Log.ProduceCommand.Create();
+        yield return Log.ConsumeCommand.Create();
+        yield return Log.GroupsCommand.Create();
+        yield return Log.LogCrashWriterCommand.Create();
+        yield return CheckpointsCommand.Create();
     }
 }

@@ -5,6 +5,7 @@ using Streams.Engine.Connectors;
 using Streams.Engine.Data;
 using Streams.Engine.Runtime;
 using Streams.Query;
+using Streams.Query.Execution;
 
 namespace Streams.Server.Commands;
 
@@ -19,13 +20,18 @@ internal static class RunCommand
         var file = new Argument<FileInfo>("file") { Description = "The SQL script to run (paths in WITH are relative to its folder)." };
         var changelog = new Option<bool>("--changelog") { Description = "Print every change of updating results, each row with an \"op\" field (+I, -U, +U, -D)." };
         var parallelism = new Option<int>("--parallelism") { Description = "Tasks per keyed operator (default: cores)." };
-        var command = new Command("run", "Run a SQL script: results as NDJSON on stdout.") { file, changelog, parallelism };
-        command.SetAction((parse, ct) => Run(parse.GetValue(file)!, parse.GetValue(changelog), parse.GetValue(parallelism), Console.OpenStandardOutput(), Console.Error, ct));
+        var stateDir = new Option<string?>("--state-dir") { Description = "Checkpoint INSERT INTO jobs here (relative to the current directory) and resume from it after a crash: exactly-once into two-phase sinks." };
+        var interval = new Option<string>("--checkpoint-interval") { Description = "Time between checkpoints, e.g. 200ms, 1s, 2m.", DefaultValueFactory = _ => "1s" };
+        var command = new Command("run", "Run a SQL script: results as NDJSON on stdout.") { file, changelog, parallelism, stateDir, interval };
+        command.SetAction((parse, ct) => CheckpointsCommand.TryParseInterval(parse.GetValue(interval)!, out var every)
+            ? Run(parse.GetValue(file)!, parse.GetValue(changelog), parse.GetValue(parallelism), Console.OpenStandardOutput(), Console.Error, ct,
+                parse.GetValue(stateDir) is { } dir ? new SqlCheckpointOptions(Path.GetFullPath(dir), every) : null)
+            : Task.FromResult(CheckpointsCommand.BadInterval(parse.GetValue(interval)!, Console.Error)));
         return command;
     }
 
     /// <summary>Runs <paramref name="file"/>, writing rows to <paramref name="stdout"/> and diagnostics to <paramref name="stderr"/>.</summary>
-    public static async Task<int> Run(FileInfo file, bool changelog, int parallelism, Stream stdout, TextWriter stderr, CancellationToken ct)
+    public static async Task<int> Run(FileInfo file, bool changelog, int parallelism, Stream stdout, TextWriter stderr, CancellationToken ct, SqlCheckpointOptions? checkpoints = null)
     {
         string sql;
         try
@@ -40,7 +46,7 @@ internal static class RunCommand
 
         var registry = ConnectorCatalog.RegisterAll(new ConnectorRegistry());
         var deadLetters = new StderrDeadLetters(stderr);
-        var options = new SqlSessionOptions { DeadLetters = deadLetters, Parallelism = parallelism > 0 ? parallelism : Math.Max(1, Environment.ProcessorCount) };
+        var options = new SqlSessionOptions { DeadLetters = deadLetters, Parallelism = parallelism > 0 ? parallelism : Math.Max(1, Environment.ProcessorCount), Checkpoints = checkpoints };
         var session = new SqlSession(registry, file.DirectoryName ?? Directory.GetCurrentDirectory(), options);
         IReadOnlyList<PreparedStatement> statements;
         try
@@ -60,7 +66,7 @@ internal static class RunCommand
             {
                 await statement.RunAsync(output, changelog, ct).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is ConnectorException or JobExecutionException or NotSupportedException or IOException)
+            catch (Exception ex) when (ex is ConnectorException or JobExecutionException or NotSupportedException or IOException or Engine.Checkpoints.PlanMismatchException)
             {
                 await stdout.FlushAsync(ct).ConfigureAwait(false);
                 await stderr.WriteLineAsync($"error: statement at line {statement.Position.Line}: {Describe(ex)}").ConfigureAwait(false);
@@ -82,7 +88,8 @@ internal static class RunCommand
             inner = i;
         }
 
-        return inner == ex ? ex.Message : $"{inner.Message}";
+        // STREAMS_DEBUG=1 shows the whole chain with stack traces, for bug reports.
+        return Environment.GetEnvironmentVariable("STREAMS_DEBUG") == "1" ? ex.ToString() : inner.Message;
     }
 
     private sealed class StdoutOutput(Stream stdout, bool changelog) : ISqlOutput

@@ -29,6 +29,18 @@ internal abstract class Accumulator
     /// <summary>Writes the result of slot <paramref name="slot"/> into row <paramref name="row"/> of <paramref name="target"/>.</summary>
     public abstract void Write(int slot, Column target, int row);
 
+    /// <summary>Writes slots[j] into row firstRow + j of <paramref name="target"/> for every j.</summary>
+    public virtual void WriteMany(ReadOnlySpan<int> slots, Column target, int firstRow)
+    {
+        for (var j = 0; j < slots.Length; j++)
+        {
+            Write(slots[j], target, firstRow + j);
+        }
+    }
+
+    /// <summary>True when slots hold references (sets) that should be dropped as soon as a group is released.</summary>
+    public virtual bool HoldsReferences => false;
+
     /// <summary>True when the filter column (if any) lets row <paramref name="row"/> in.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     protected static bool Passes(Column<bool>? filter, int row) => filter is null || (filter.Values[row] && !filter.IsNull(row));
@@ -98,6 +110,7 @@ internal sealed class CountAccumulator(AggregateSpec spec, bool countNulls) : Ac
 
     public override void Reset(int slot) => _counts[slot] = 0;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Add(ColumnBatch batch, int[] slots, IOperatorOutput output, int sign)
     {
         var counts = _counts;
@@ -132,6 +145,16 @@ internal sealed class CountAccumulator(AggregateSpec spec, bool countNulls) : Ac
 
     public override void Write(int slot, Column target, int row) => ((Column<long>)target).Values[row] = _counts[slot];
 
+    public override void WriteMany(ReadOnlySpan<int> slots, Column target, int firstRow)
+    {
+        var values = ((Column<long>)target).Values;
+        var counts = _counts;
+        for (var j = 0; j < slots.Length; j++)
+        {
+            values[firstRow + j] = counts[slots[j]];
+        }
+    }
+
     /// <summary>The count of <paramref name="slot"/> (group aggregates use COUNT(*) to know when a group is empty).</summary>
     public long CountOf(int slot) => _counts[slot];
 }
@@ -142,6 +165,29 @@ internal sealed class IntegerSumAccumulator<T>(AggregateSpec spec, string column
 {
     private long[] _sums = [];
     private long[] _counts = [];
+
+    public override void WriteMany(ReadOnlySpan<int> slots, Column target, int firstRow)
+    {
+        if (average || target is not Column<long> longs)
+        {
+            base.WriteMany(slots, target, firstRow);
+            return;
+        }
+
+        var values = longs.Values;
+        for (var j = 0; j < slots.Length; j++)
+        {
+            var s = slots[j];
+            if (_counts[s] == 0)
+            {
+                target.SetNull(firstRow + j);
+            }
+            else
+            {
+                values[firstRow + j] = _sums[s];
+            }
+        }
+    }
 
     public override void EnsureCapacity(int slots)
     {
@@ -155,6 +201,7 @@ internal sealed class IntegerSumAccumulator<T>(AggregateSpec spec, string column
         _counts[slot] = 0;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Add(ColumnBatch batch, int[] slots, IOperatorOutput output, int sign)
     {
         var col = batch.ColumnAt<T>(Spec.InputColumn);
@@ -234,6 +281,7 @@ internal sealed class DoubleSumAccumulator(AggregateSpec spec, string column, bo
         _counts[slot] = 0;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Add(ColumnBatch batch, int[] slots, IOperatorOutput output, int sign)
     {
         var col = batch.ColumnAt<double>(Spec.InputColumn);
@@ -295,6 +343,7 @@ internal sealed class DecimalSumAccumulator(AggregateSpec spec, string column, b
         _counts[slot] = 0;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Add(ColumnBatch batch, int[] slots, IOperatorOutput output, int sign)
     {
         var col = batch.ColumnAt<decimal>(Spec.InputColumn);
@@ -378,6 +427,7 @@ internal sealed class MinMaxAccumulator<T, TOrder>(AggregateSpec spec) : Accumul
         _has[slot] = false;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Add(ColumnBatch batch, int[] slots, IOperatorOutput output, int sign)
     {
         if (sign < 0)
@@ -431,10 +481,13 @@ internal sealed class RetractableMinMaxAccumulator<T>(AggregateSpec spec, bool m
 {
     private SortedDictionary<T, long>?[] _sets = [];
 
+    public override bool HoldsReferences => true;
+
     public override void EnsureCapacity(int slots) => Grow(ref _sets, slots);
 
     public override void Reset(int slot) => _sets[slot] = null;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Add(ColumnBatch batch, int[] slots, IOperatorOutput output, int sign)
     {
         var col = batch.ColumnAt<T>(Spec.InputColumn);
@@ -495,10 +548,13 @@ internal sealed class DistinctCountAccumulator<T>(AggregateSpec spec) : Accumula
 {
     private Dictionary<T, long>?[] _sets = [];
 
+    public override bool HoldsReferences => true;
+
     public override void EnsureCapacity(int slots) => Grow(ref _sets, slots);
 
     public override void Reset(int slot) => _sets[slot] = null;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void Add(ColumnBatch batch, int[] slots, IOperatorOutput output, int sign)
     {
         var col = batch.ColumnAt<T>(Spec.InputColumn);

@@ -12,9 +12,12 @@ internal sealed class AggregateSlots
     private int _next;
     private int _capacity;
 
+    private readonly Accumulator[] _holdingReferences;
+
     public AggregateSlots(Schema input, AggregateSpec[] aggregates, bool retractable)
     {
         Accumulators = aggregates.Select(a => Accumulator.Create(a, input, retractable)).ToArray();
+        _holdingReferences = Accumulators.Where(a => a.HoldsReferences).ToArray();
         Grow(1024);
     }
 
@@ -41,9 +44,9 @@ internal sealed class AggregateSlots
 
     public void Release(int slot)
     {
-        foreach (var a in Accumulators)
+        foreach (var a in _holdingReferences)
         {
-            // Drops references (distinct sets) now rather than at reuse.
+            // Drops references (distinct sets) now rather than at reuse; plain counters are reset by Allocate.
             a.Reset(slot);
         }
 
@@ -72,6 +75,15 @@ internal sealed class AggregateSlots
         for (var a = 0; a < Accumulators.Length; a++)
         {
             Accumulators[a].Write(slot, target.Columns[firstColumn + a], row);
+        }
+    }
+
+    /// <summary>Writes slots[j]'s results into row firstRow + j, columns firstColumn.., a column at a time.</summary>
+    public void WriteMany(ReadOnlySpan<int> slots, ColumnBatch target, int firstColumn, int firstRow)
+    {
+        for (var a = 0; a < Accumulators.Length; a++)
+        {
+            Accumulators[a].WriteMany(slots, target.Columns[firstColumn + a], firstRow);
         }
     }
 

@@ -22,6 +22,17 @@ public static class AggregateStreamExtensions
         var tag = new OutputTag(name + ".late", schema, CountsAsLate: true);
         late = tag;
         var options = input.Graph.Options;
+        if (input.IsKeyed && input.KeyColumns.SequenceEqual(spec.KeyColumns) && TwoPhaseWindowAggregateOperator.Supports(spec))
+        {
+            // Pre-aggregate before the exchange so it carries one row per (key, slice, task), not one per event.
+            var partialSchema = spec.OutputSchema(schema);
+            var raw = new OutputTag(name + ".raw", schema);
+            var local = input.WithoutExchange().Apply(name + ".local", partialSchema, _ => TwoPhaseWindowAggregateOperator.Local(schema, spec, raw, options.Pool, options.BatchSize));
+            var keys = Enumerable.Range(0, spec.KeyColumns.Length).ToArray();
+            return input.Graph.Connect(name, local, local.SideOutput(raw), output,
+                _ => new TwoPhaseWindowAggregateOperator(schema, spec, partialSchema, tag, options.Pool, options.BatchSize), keys, spec.KeyColumns);
+        }
+
         return input.Apply(name, output, _ => spec.Window.Kind == WindowKind.Session
             ? new SessionWindowOperator(schema, spec, tag, options.Pool, options.BatchSize)
             : new WindowAggregateOperator(schema, spec, tag, options.Pool, options.BatchSize));

@@ -34,6 +34,7 @@ internal sealed class GroupKeyTable
     public DataType[] KeyTypes { get; }
 
     /// <summary>Writes the key id of every live row into <paramref name="ids"/> (-1 for rows filtered out).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Lookup(ColumnBatch batch, int[] ids)
     {
         var n = batch.Count;
@@ -83,6 +84,7 @@ internal sealed class GroupKeyTable
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void LookupLongs(ColumnBatch batch, long[] keys, Column column, int[] ids)
     {
         var n = batch.Count;
@@ -107,7 +109,7 @@ internal sealed class GroupKeyTable
     {
         var slots = _slots;
         var mask = slots.Length - 1;
-        var h = (int)(KeyHasher.HashLong(key) & (uint)mask);
+        var h = (int)(SlotHash(key) & (uint)mask);
         while (true)
         {
             var s = slots[h];
@@ -125,13 +127,21 @@ internal sealed class GroupKeyTable
         }
     }
 
+    /// <summary>Fibonacci hashing: one multiply spreads consecutive and strided keys; the high bits are folded down for the mask.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong SlotHash(long key)
+    {
+        var h = (ulong)key * 0x9E3779B97F4A7C15UL;
+        return h ^ (h >> 29);
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int AddLong(long key, int slot)
     {
         var id = NewId();
         _longKeys[id] = key;
         _slots[slot] = id + 1;
-        _slotHashes[slot] = KeyHasher.HashLong(key);
+        _slotHashes[slot] = SlotHash(key);
         if (Count * 2 > _slots.Length)
         {
             Rehash();
@@ -272,10 +282,31 @@ internal sealed class GroupKeyTable
         }
     }
 
+    /// <summary>Writes the keys of ids[j] into row firstRow + j of the first key columns of <paramref name="target"/>.</summary>
+    public void WriteKeys(ReadOnlySpan<int> ids, ColumnBatch target, int firstRow)
+    {
+        if (_singleInteger && _nullId < 0 && target.Columns[0] is Column<long> longs)
+        {
+            var values = longs.Values;
+            var keys = _longKeys;
+            for (var j = 0; j < ids.Length; j++)
+            {
+                values[firstRow + j] = keys[ids[j]];
+            }
+
+            return;
+        }
+
+        for (var j = 0; j < ids.Length; j++)
+        {
+            WriteKey(ids[j], target, firstRow + j);
+        }
+    }
+
     /// <summary>Writes the key values of <paramref name="id"/> into the first key columns of <paramref name="target"/> at <paramref name="row"/>.</summary>
     public void WriteKey(int id, ColumnBatch target, int row)
     {
-        // A global group (no GROUP BY keys) has no key columns to write and no stored tuple.
+        // A global aggregate (GROUP BY only the window) has no key columns to write.
         if (_keyColumns.Length == 0)
         {
             return;

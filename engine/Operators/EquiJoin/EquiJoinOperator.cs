@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Streams.Engine.Data;
 using Streams.Engine.Operators.Joins;
+using Streams.Engine.State;
 
 namespace Streams.Engine.Operators.EquiJoin;
 
@@ -18,7 +19,7 @@ namespace Streams.Engine.Operators.EquiJoin;
 /// Watermarks pass through unchanged.
 /// </para>
 /// </summary>
-public sealed class EquiJoinOperator : ITwoInputOperator
+public sealed class EquiJoinOperator : ITwoInputOperator, ICheckpointableOperator
 {
     private readonly int[] _leftKeys;
     private readonly int[] _rightKeys;
@@ -26,7 +27,9 @@ public sealed class EquiJoinOperator : ITwoInputOperator
     private readonly KeyHasher _leftHasher;
     private readonly KeyHasher _rightHasher;
     private readonly JoinOutputBuilder _out;
-    private readonly EquiJoinState _state;
+    private readonly Schema _left;
+    private readonly Schema _right;
+    private EquiJoinState _state;
 
     /// <summary>Creates a regular equi-join.</summary>
     /// <param name="left">Schema of the left (first) input.</param>
@@ -44,6 +47,8 @@ public sealed class EquiJoinOperator : ITwoInputOperator
         _leftKeys = (int[])leftKeys.Clone();
         _rightKeys = (int[])rightKeys.Clone();
         _type = type;
+        _left = left;
+        _right = right;
         OutputSchema = JoinSchemas.Concat(left, right, type, -1);
         _leftHasher = new KeyHasher(_leftKeys);
         _rightHasher = new KeyHasher(_rightKeys);
@@ -232,6 +237,48 @@ public sealed class EquiJoinOperator : ITwoInputOperator
                 right.Remove(slot);
             }
         }
+    }
+
+    /// <inheritdoc />
+    public void Snapshot(IStateSnapshotWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        JoinStateSnapshot.WriteHeader(writer, "equi-join/1", _left, _right);
+        var left = JoinStateSnapshot.LiveSlots(_state.Left, _state.Keys.IdCapacity);
+        JoinStateSnapshot.WriteRows(writer, _state.Left.Rows, left);
+        writer.WriteValues<int>(JoinStateSnapshot.PerSlot(_state.Matches, left));
+        JoinStateSnapshot.WriteRows(writer, _state.Right.Rows, JoinStateSnapshot.LiveSlots(_state.Right, _state.Keys.IdCapacity));
+        writer.WriteInt64(UnmatchedRetractions);
+    }
+
+    /// <inheritdoc />
+    public void Restore(IStateSnapshotReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        JoinStateSnapshot.ReadHeader(reader, "equi-join/1", _left, _right);
+        var state = new EquiJoinState(_left, _right, _leftKeys);
+        using (var left = JoinStateSnapshot.ReadRows(reader, _left, BatchPool.Shared))
+        {
+            var matches = reader.ReadValues<int>();
+            _leftHasher.Hash(left);
+            for (var i = 0; i < left.Count; i++)
+            {
+                var slot = state.Left.Add(left, i, state.Keys.FindOrAdd(left, _leftKeys, i, _leftHasher.Hashes[i]));
+                state.Matches[slot] = matches[i];
+            }
+        }
+
+        using (var right = JoinStateSnapshot.ReadRows(reader, _right, BatchPool.Shared))
+        {
+            _rightHasher.Hash(right);
+            for (var i = 0; i < right.Count; i++)
+            {
+                state.Right.Add(right, i, state.Keys.FindOrAdd(right, _rightKeys, i, _rightHasher.Hashes[i]));
+            }
+        }
+
+        UnmatchedRetractions = reader.ReadInt64();
+        _state = state;
     }
 
     private void EmitLeftPadded(ColumnBatch batch, int row, RowKind kind)

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Streams.Engine.Data;
 using Streams.Engine.Operators.Joins;
+using Streams.Engine.State;
 
 namespace Streams.Engine.Operators.IntervalJoin;
 
@@ -17,7 +18,7 @@ namespace Streams.Engine.Operators.IntervalJoin;
 /// joined rows are never late downstream.
 /// </para>
 /// </summary>
-public sealed class IntervalJoinOperator : ITwoInputOperator
+public sealed class IntervalJoinOperator : ITwoInputOperator, ICheckpointableOperator
 {
     private readonly int[] _leftKeys;
     private readonly int[] _rightKeys;
@@ -30,7 +31,7 @@ public sealed class IntervalJoinOperator : ITwoInputOperator
     private readonly KeyHasher _leftHasher;
     private readonly KeyHasher _rightHasher;
     private readonly JoinOutputBuilder _out;
-    private readonly IntervalJoinState _state;
+    private IntervalJoinState _state;
 
     /// <summary>Creates an interval join.</summary>
     /// <param name="left">Schema of the left (first) input.</param>
@@ -232,6 +233,57 @@ public sealed class IntervalJoinOperator : ITwoInputOperator
     }
 
     /// <inheritdoc />
+    public void Snapshot(IStateSnapshotWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        JoinStateSnapshot.WriteHeader(writer, "interval-join/1", LeftSchema, RightSchema);
+        writer.WriteInt64(_state.Watermark);
+        writer.WriteInt64(_state.EmittedWatermark);
+        var left = JoinStateSnapshot.LiveSlots(_state.Left, _state.Keys.IdCapacity);
+        JoinStateSnapshot.WriteRows(writer, _state.Left.Rows, left);
+        writer.WriteValues<bool>(JoinStateSnapshot.PerSlot(_state.Matched, left));
+        var right = JoinStateSnapshot.LiveSlots(_state.Right, _state.Keys.IdCapacity);
+        JoinStateSnapshot.WriteRows(writer, _state.Right.Rows, right);
+    }
+
+    /// <inheritdoc />
+    public void Restore(IStateSnapshotReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        JoinStateSnapshot.ReadHeader(reader, "interval-join/1", LeftSchema, RightSchema);
+        var state = new IntervalJoinState(LeftSchema, RightSchema, _leftKeys)
+        {
+            Watermark = reader.ReadInt64(),
+            EmittedWatermark = reader.ReadInt64(),
+        };
+        using (var left = JoinStateSnapshot.ReadRows(reader, LeftSchema, BatchPool.Shared))
+        {
+            var matched = reader.ReadValues<bool>();
+            _leftHasher.Hash(left);
+            var times = left.ColumnAt<long>(_leftTime).Values;
+            for (var i = 0; i < left.Count; i++)
+            {
+                var slot = state.Left.Add(left, i, state.Keys.FindOrAdd(left, _leftKeys, i, _leftHasher.Hashes[i]));
+                state.Matched[slot] = matched[i];
+                state.LeftExpiry.Push(SatAdd(times[i], _upper), slot);
+            }
+        }
+
+        using (var right = JoinStateSnapshot.ReadRows(reader, RightSchema, BatchPool.Shared))
+        {
+            _rightHasher.Hash(right);
+            var times = right.ColumnAt<long>(_rightTime).Values;
+            for (var i = 0; i < right.Count; i++)
+            {
+                var slot = state.Right.Add(right, i, state.Keys.FindOrAdd(right, _rightKeys, i, _rightHasher.Hashes[i]));
+                state.RightExpiry.Push(SatAdd(times[i], -_lower), slot);
+            }
+        }
+
+        _state = state;
+    }
+
+    /// <inheritdoc />
     public void OnWatermark(long watermark, IOperatorOutput output)
     {
         ArgumentNullException.ThrowIfNull(output);
@@ -274,6 +326,8 @@ public sealed class IntervalJoinOperator : ITwoInputOperator
                 _out.LeftFrom(left.Rows, slot);
                 _out.RightNull();
                 _out.EndRow();
+                // The row is read when gathered: copy it out before its slot is freed.
+                _out.Settle();
             }
 
             left.Remove(slot);

@@ -13,6 +13,9 @@ internal abstract class ArenaColumn
 
     public abstract DataType Type { get; }
 
+    /// <summary>True once any NULL was stored (lets gathers skip the null bitmap).</summary>
+    protected bool AnyNull { get; private set; }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsNull(int slot) => (_nulls[slot >> 6] & (1UL << slot)) != 0;
 
@@ -22,6 +25,7 @@ internal abstract class ArenaColumn
         if (isNull)
         {
             _nulls[slot >> 6] |= 1UL << slot;
+            AnyNull = true;
         }
         else
         {
@@ -39,6 +43,9 @@ internal abstract class ArenaColumn
 
     /// <summary>Copies <paramref name="slot"/> into <paramref name="targetSlot"/> of <paramref name="target"/> (same type).</summary>
     public abstract void CopyTo(int slot, ArenaColumn target, int targetSlot);
+
+    /// <summary>Copies slots <c>slots[from..to)</c> into rows <c>from..to</c> of <paramref name="target"/> (same type, rows not yet NULL).</summary>
+    public abstract void GatherTo(int[] slots, int from, int to, Column target);
 
     /// <summary>SQL-equal values where NULL equals NULL (row identity for retractions; keys never hold NULL).</summary>
     public abstract bool ValueEquals(int slot, Column other, int row);
@@ -97,6 +104,28 @@ internal sealed class ArenaColumn<T>(DataType type) : ArenaColumn
         var t = (ArenaColumn<T>)target;
         t._values[targetSlot] = _values[slot];
         t.SetNull(targetSlot, IsNull(slot));
+    }
+
+    public override void GatherTo(int[] slots, int from, int to, Column target)
+    {
+        var t = (Column<T>)target;
+        var src = _values;
+        var dst = t.Values;
+        for (var i = from; i < to; i++)
+        {
+            dst[i] = src[slots[i]];
+        }
+
+        if (AnyNull)
+        {
+            for (var i = from; i < to; i++)
+            {
+                if (IsNull(slots[i]))
+                {
+                    t.SetNull(i);
+                }
+            }
+        }
     }
 
     public override bool ValueEquals(int slot, Column other, int row)

@@ -1,5 +1,6 @@
 using Streams.Engine.Data;
 using Streams.Engine.Operators.Joins;
+using Streams.Engine.State;
 
 namespace Streams.Engine.Operators.LookupJoin;
 
@@ -15,7 +16,7 @@ namespace Streams.Engine.Operators.LookupJoin;
 /// The order of the two inputs decides which version a stream row sees: feed the table's initial contents first.
 /// </para>
 /// </summary>
-public sealed class LookupJoinOperator : ITwoInputOperator
+public sealed class LookupJoinOperator : ITwoInputOperator, ICheckpointableOperator
 {
     private readonly int[] _streamKeys;
     private readonly int[] _tableKeys;
@@ -23,7 +24,9 @@ public sealed class LookupJoinOperator : ITwoInputOperator
     private readonly KeyHasher _streamHasher;
     private readonly KeyHasher _tableHasher;
     private readonly JoinOutputBuilder _out;
-    private readonly LookupJoinState _state;
+    private readonly Schema _stream;
+    private readonly Schema _table;
+    private LookupJoinState _state;
 
     /// <summary>Creates a stream-to-table join.</summary>
     /// <param name="stream">Schema of the left (stream) input.</param>
@@ -41,6 +44,8 @@ public sealed class LookupJoinOperator : ITwoInputOperator
         _streamKeys = (int[])streamKeys.Clone();
         _tableKeys = (int[])tableKeys.Clone();
         _type = type;
+        _stream = stream;
+        _table = table;
         OutputSchema = JoinSchemas.Concat(stream, table, type, stream.EventTimeIndex);
         _streamHasher = new KeyHasher(_streamKeys);
         _tableHasher = new KeyHasher(_tableKeys);
@@ -78,6 +83,43 @@ public sealed class LookupJoinOperator : ITwoInputOperator
         {
             batch.Dispose();
         }
+    }
+
+    /// <inheritdoc />
+    public void Snapshot(IStateSnapshotWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        JoinStateSnapshot.WriteHeader(writer, "lookup-join/1", _stream, _table);
+        var slots = new List<int>(_state.RowCount);
+        for (var k = 0; k < _state.Keys.IdCapacity; k++)
+        {
+            if (_state.Keys.RefCount(k) > 0)
+            {
+                slots.Add(_state.SlotOf[k]);
+            }
+        }
+
+        JoinStateSnapshot.WriteRows(writer, _state.Rows, [.. slots]);
+    }
+
+    /// <inheritdoc />
+    public void Restore(IStateSnapshotReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        JoinStateSnapshot.ReadHeader(reader, "lookup-join/1", _stream, _table);
+        var state = new LookupJoinState(_table, _tableKeys);
+        using (var rows = JoinStateSnapshot.ReadRows(reader, _table, BatchPool.Shared))
+        {
+            _tableHasher.Hash(rows);
+            for (var i = 0; i < rows.Count; i++)
+            {
+                var keyId = state.Keys.FindOrAdd(rows, _tableKeys, i, _tableHasher.Hashes[i]);
+                state.Keys.AddRef(keyId);
+                state.SlotOf[keyId] = state.Rows.Add(rows, i);
+            }
+        }
+
+        _state = state;
     }
 
     private void OnStream(ColumnBatch batch)

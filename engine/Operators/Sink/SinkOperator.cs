@@ -9,6 +9,9 @@ namespace Streams.Engine.Operators.Sink;
 /// </summary>
 public sealed class SinkOperator(ISinkWriter writer) : IOperator, IDisposable
 {
+    /// <summary>The writer this operator ends in (the checkpoint layer commits and recovers its transactions).</summary>
+    internal ISinkWriter Writer => writer;
+
     /// <inheritdoc />
     public void OnBatch(ColumnBatch batch, IOperatorOutput output)
     {

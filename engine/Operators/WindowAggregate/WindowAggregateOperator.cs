@@ -27,10 +27,19 @@ public sealed class WindowAggregateOperator : IOperator
     private int[] _slots = [];
     private int[] _late = [];
     private int[] _mergeSlotByKey = [];
+    private int[] _slotScratch = [];
+    private readonly bool _combiner;
 
     /// <summary>Creates the operator for rows of <paramref name="input"/>; output batches come from <paramref name="pool"/>.</summary>
     public WindowAggregateOperator(Schema input, WindowAggregateSpec spec, OutputTag lateTag, BatchPool pool, int batchSize = BatchPool.DefaultCapacity)
+        : this(input, spec, lateTag, pool, batchSize, null)
     {
+    }
+
+    /// <summary>Creates the operator, emitting batches of <paramref name="outputSchema"/> (same column types as the spec's).</summary>
+    internal WindowAggregateOperator(Schema input, WindowAggregateSpec spec, OutputTag lateTag, BatchPool pool, int batchSize, Schema? outputSchema, bool combiner = false)
+    {
+        _combiner = combiner;
         ArgumentNullException.ThrowIfNull(spec);
         if (spec.Window.Kind == WindowKind.Session)
         {
@@ -38,7 +47,7 @@ public sealed class WindowAggregateOperator : IOperator
         }
 
         _spec = spec;
-        _outputSchema = spec.OutputSchema(input);
+        _outputSchema = outputSchema ?? spec.OutputSchema(input);
         _state = new WindowAggregateState(input, spec);
         LateTag = lateTag;
         _pool = pool;
@@ -53,6 +62,7 @@ public sealed class WindowAggregateOperator : IOperator
     public OutputTag LateTag { get; }
 
     /// <inheritdoc />
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void OnBatch(ColumnBatch batch, IOperatorOutput output)
     {
         var n = batch.Count;
@@ -131,6 +141,30 @@ public sealed class WindowAggregateOperator : IOperator
         }
 
         batch.Dispose();
+        if (_combiner)
+        {
+            EmitPartials(output);
+        }
+    }
+
+    /// <summary>Combiner mode: emits every (key, slice) group accumulated from the batch as one partial row, then forgets them.</summary>
+    private void EmitPartials(IOperatorOutput output)
+    {
+        ColumnBatch? result = null;
+        foreach (var (start, slice) in _state.Slices)
+        {
+            WriteSlice(slice, start, start + _sliceLength, ref result, output);
+            foreach (var id in slice.KeyIds)
+            {
+                _state.Slots.Release(slice.SlotByKey[id]);
+            }
+        }
+
+        _state.Slices.Clear();
+        if (result is not null)
+        {
+            EmitOrDispose(result, output);
+        }
     }
 
     /// <inheritdoc />
@@ -139,14 +173,23 @@ public sealed class WindowAggregateOperator : IOperator
         if (watermark > _state.Watermark)
         {
             _state.Watermark = watermark;
-            Fire(watermark, output);
+            if (!_combiner)
+            {
+                Fire(watermark, output);
+            }
         }
 
         output.EmitWatermark(watermark);
     }
 
     /// <inheritdoc />
-    public void OnEndOfInput(IOperatorOutput output) => Fire(long.MaxValue, output);
+    public void OnEndOfInput(IOperatorOutput output)
+    {
+        if (!_combiner)
+        {
+            Fire(long.MaxValue, output);
+        }
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int NewGroup(WindowAggregateState.Slice slice, int id)
@@ -185,6 +228,15 @@ public sealed class WindowAggregateOperator : IOperator
         slice.EnsureKeys(keyCount);
         return slice;
     }
+
+    /// <summary>The slice length: gcd(size, slide).</summary>
+    internal long SliceLength => _sliceLength;
+
+    /// <summary>The start of the slice holding event time <paramref name="t"/>.</summary>
+    internal long SliceOf(long t) => FloorTo(t, _sliceLength);
+
+    /// <summary>True when a row at event time <paramref name="t"/> would be late now.</summary>
+    internal bool IsLateEventTime(long t) => IsLate(FloorTo(t, _sliceLength));
 
     /// <summary>True when every window containing the slice starting at <paramref name="sliceStart"/> has fired.</summary>
     private bool IsLate(long sliceStart) => LastWindowStart(sliceStart) + _size - 1 + _spec.AllowedLatenessMs <= _state.Watermark;
@@ -254,10 +306,7 @@ public sealed class WindowAggregateOperator : IOperator
             // Tumbling (or hop with slide = size): the window is one slice.
             if (_state.Slices.TryGetValue(start, out var slice))
             {
-                foreach (var id in slice.KeyIds)
-                {
-                    WriteRow(id, slice.SlotByKey[id], start, end, ref result, output);
-                }
+                WriteSlice(slice, start, end, ref result, output);
             }
 
             return;
@@ -302,6 +351,46 @@ public sealed class WindowAggregateOperator : IOperator
             WriteRow(id, merged, start, end, ref result, output);
             _state.Slots.Release(merged);
             _mergeSlotByKey[id] = -1;
+        }
+    }
+
+    /// <summary>Writes one row per key of <paramref name="slice"/>, a column at a time.</summary>
+    private void WriteSlice(WindowAggregateState.Slice slice, long start, long end, ref ColumnBatch? result, IOperatorOutput output)
+    {
+        var ids = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(slice.KeyIds);
+        if (_slotScratch.Length < ids.Length)
+        {
+            _slotScratch = new int[Math.Max(ids.Length, _slotScratch.Length * 2)];
+        }
+
+        var slots = _slotScratch.AsSpan(0, ids.Length);
+        for (var j = 0; j < ids.Length; j++)
+        {
+            slots[j] = slice.SlotByKey[ids[j]];
+        }
+
+        var k = _spec.KeyColumns.Length;
+        var done = 0;
+        while (done < ids.Length)
+        {
+            if (result is null || result.IsFull)
+            {
+                if (result is not null)
+                {
+                    output.Emit(result);
+                }
+
+                result = _pool.Rent(_outputSchema, _batchSize);
+            }
+
+            var row = result.Count;
+            var take = Math.Min(ids.Length - done, result.Capacity - row);
+            _state.Keys.WriteKeys(ids.Slice(done, take), result, row);
+            result.ColumnAt<long>(k).Values.AsSpan(row, take).Fill(start);
+            result.ColumnAt<long>(k + 1).Values.AsSpan(row, take).Fill(end);
+            _state.Slots.WriteMany(slots.Slice(done, take), result, k + 2, row);
+            result.Count = row + take;
+            done += take;
         }
     }
 

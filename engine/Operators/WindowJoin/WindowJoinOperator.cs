@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Streams.Engine.Data;
 using Streams.Engine.Operators.Joins;
+using Streams.Engine.State;
 
 namespace Streams.Engine.Operators.WindowJoin;
 
@@ -19,7 +20,7 @@ namespace Streams.Engine.Operators.WindowJoin;
 /// State holds only rows of open windows; firing frees them.
 /// </para>
 /// </summary>
-public sealed class WindowJoinOperator : ITwoInputOperator
+public sealed class WindowJoinOperator : ITwoInputOperator, ICheckpointableOperator
 {
     private readonly int[] _leftKeys;
     private readonly int[] _rightKeys;
@@ -30,7 +31,9 @@ public sealed class WindowJoinOperator : ITwoInputOperator
     private readonly KeyHasher _leftHasher;
     private readonly KeyHasher _rightHasher;
     private readonly JoinOutputBuilder _out;
-    private readonly WindowJoinState _state;
+    private readonly Schema _left;
+    private readonly Schema _right;
+    private WindowJoinState _state;
     private readonly int _windowStartColumn;
     private readonly Stack<WindowBucket> _freeBuckets = new();
     private ColumnBatch? _late;
@@ -64,6 +67,8 @@ public sealed class WindowJoinOperator : ITwoInputOperator
         _rightTime = JoinSchemas.TimeColumn(right, rightTimeColumn, "right");
         _window = window;
         _type = type;
+        _left = left;
+        _right = right;
         _windowStartColumn = left.Count + right.Count;
         OutputSchema = JoinSchemas.Concat(left, right, type, _windowStartColumn + 2,
             new Field("window_start", DataType.Timestamp, false), new Field("window_end", DataType.Timestamp, false), new Field("window_time", DataType.Timestamp, false));
@@ -138,7 +143,7 @@ public sealed class WindowJoinOperator : ITwoInputOperator
                 var ts = times.Values[i];
                 if (_window.Kind == JoinWindowKind.Session)
                 {
-                    AddSessionRow(store, batch, i, keyColumns, hashes[i], ts);
+                    AddSessionRow(store, batch, i, keyColumns, hashes[i], ts, restoring: false);
                 }
                 else
                 {
@@ -206,10 +211,10 @@ public sealed class WindowJoinOperator : ITwoInputOperator
         return bucket;
     }
 
-    private void AddSessionRow(KeyedRowStore store, ColumnBatch batch, int row, int[] keyColumns, int hash, long ts)
+    private void AddSessionRow(KeyedRowStore store, ColumnBatch batch, int row, int[] keyColumns, int hash, long ts, bool restoring)
     {
         // The row's own session [ts, ts + gap) is already final: it would be joined after its partners left.
-        if (ts + _window.GapMs <= _state.Watermark)
+        if (!restoring && ts + _window.GapMs <= _state.Watermark)
         {
             Late(batch, row);
             return;
@@ -222,6 +227,56 @@ public sealed class WindowJoinOperator : ITwoInputOperator
         {
             _state.NextCheck[keyId] = check;
             _state.SessionChecks.Push(check, keyId);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Snapshot(IStateSnapshotWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        JoinStateSnapshot.WriteHeader(writer, "window-join/1", _left, _right);
+        writer.WriteInt64(_state.Watermark);
+        writer.WriteInt64(LateRows);
+        JoinStateSnapshot.WriteRows(writer, _state.Left.Rows, JoinStateSnapshot.LiveSlots(_state.Left, _state.Keys.IdCapacity));
+        JoinStateSnapshot.WriteRows(writer, _state.Right.Rows, JoinStateSnapshot.LiveSlots(_state.Right, _state.Keys.IdCapacity));
+    }
+
+    /// <inheritdoc />
+    public void Restore(IStateSnapshotReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        JoinStateSnapshot.ReadHeader(reader, "window-join/1", _left, _right);
+        _state = new WindowJoinState(_left, _right, _leftKeys) { Watermark = reader.ReadInt64() };
+        _freeBuckets.Clear();
+        LateRows = reader.ReadInt64();
+        // Re-adding rebuilds keys, windows and session checks; every stored row still belongs to a window that has not fired.
+        foreach (var side in (ReadOnlySpan<JoinSide>)[JoinSide.Left, JoinSide.Right])
+        {
+            var isLeft = side == JoinSide.Left;
+            using var rows = JoinStateSnapshot.ReadRows(reader, isLeft ? _left : _right, BatchPool.Shared);
+            var hasher = isLeft ? _leftHasher : _rightHasher;
+            var keyColumns = isLeft ? _leftKeys : _rightKeys;
+            var store = isLeft ? _state.Left : _state.Right;
+            var times = rows.ColumnAt<long>(isLeft ? _leftTime : _rightTime).Values;
+            hasher.Hash(rows);
+            for (var i = 0; i < rows.Count; i++)
+            {
+                if (_window.Kind == JoinWindowKind.Session)
+                {
+                    AddSessionRow(store, rows, i, keyColumns, hasher.Hashes[i], times[i], restoring: true);
+                }
+                else
+                {
+                    AddWindowedRow(side, store, rows, i, keyColumns, hasher.Hashes[i], times[i]);
+                }
+            }
+
+            if (_late is not null)
+            {
+                _late.Dispose();
+                _late = null;
+                throw new InvalidDataException("window join snapshot holds rows whose windows have already fired");
+            }
         }
     }
 
@@ -321,6 +376,9 @@ public sealed class WindowJoinOperator : ITwoInputOperator
             head[right.KeyOf(bucket.Right[j])] = -1;
         }
 
+        // Joined rows are read when gathered: copy them out before their slots are freed.
+        _out.Settle();
+
         var leftWindows = _state.LeftWindows;
         for (var i = 0; i < bucket.LeftCount; i++)
         {
@@ -375,6 +433,7 @@ public sealed class WindowJoinOperator : ITwoInputOperator
                     }
                 }
 
+                _out.Settle();
                 RemoveRange(_state.Left, _leftSlots, li, lj);
                 RemoveRange(_state.Right, _rightSlots, ri, rj);
                 li = lj;
@@ -389,6 +448,8 @@ public sealed class WindowJoinOperator : ITwoInputOperator
                     {
                         EmitPadded(_leftSlots[a], ls, le);
                     }
+
+                    _out.Settle();
                 }
 
                 RemoveRange(_state.Left, _leftSlots, li, lj);

@@ -65,6 +65,7 @@ internal static class BatchGather
         return copy;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Gather<T>(T[] from, ReadOnlySpan<int> rows, T[] to, int start)
     {
         var dst = to.AsSpan(start, rows.Length);

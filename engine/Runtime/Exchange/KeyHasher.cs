@@ -14,6 +14,7 @@ internal static class KeyHasher
     public const int KeyGroups = 128;
 
     /// <summary>Writes the combined hash of <paramref name="keyColumns"/> for rows 0..count of <paramref name="batch"/> into <paramref name="hashes"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void HashRows(ColumnBatch batch, ReadOnlySpan<int> keyColumns, Span<ulong> hashes)
     {
         var count = batch.Count;
@@ -97,6 +98,7 @@ internal static class KeyHasher
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Step(ulong acc, ulong value) => BitOperations.RotateLeft(acc, 5) * 31 ^ value;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Combine(long[] values, int count, Span<ulong> hashes)
     {
         for (var i = 0; i < count; i++)
@@ -105,6 +107,7 @@ internal static class KeyHasher
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Combine(int[] values, int count, Span<ulong> hashes)
     {
         for (var i = 0; i < count; i++)
@@ -113,6 +116,7 @@ internal static class KeyHasher
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Combine(double[] values, int count, Span<ulong> hashes)
     {
         for (var i = 0; i < count; i++)
@@ -123,6 +127,7 @@ internal static class KeyHasher
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Combine(bool[] values, int count, Span<ulong> hashes)
     {
         for (var i = 0; i < count; i++)
@@ -131,6 +136,7 @@ internal static class KeyHasher
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Combine(decimal[] values, int count, Span<ulong> hashes)
     {
         for (var i = 0; i < count; i++)
@@ -139,6 +145,7 @@ internal static class KeyHasher
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Combine(string?[] values, int count, Span<ulong> hashes)
     {
         for (var i = 0; i < count; i++)

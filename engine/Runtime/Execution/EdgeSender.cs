@@ -60,6 +60,7 @@ internal sealed class EdgeSender
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void SendByKey(ColumnBatch batch)
     {
         var p = _targets.Length;

@@ -32,6 +32,8 @@ internal sealed class StreamTask
     private readonly Channel<StreamElement>? _input;
     private readonly JoinSide[] _senderSide;
     private readonly ConcurrentQueue<CheckpointBarrier> _injectedBarriers = new();
+    private readonly ICheckpointHooks? _checkpoints;
+    private readonly long _startOffset;
     private long _lastWatermarkOut = long.MinValue;
     private bool _idleOut;
 
@@ -52,6 +54,7 @@ internal sealed class StreamTask
         for (var k = 0; k < _ops.Length; k++)
         {
             _ops[k] = node.Chain[k].Factory(index);
+            _ops[k] = job.Options.Checkpoints?.WrapOperator(node.Name, node.Chain[k].Name, index, _ops[k]) ?? _ops[k];
         }
 
         for (var k = _ops.Length - 1; k >= 0; k--)
@@ -63,10 +66,13 @@ internal sealed class StreamTask
         if (node.TwoInput is not null)
         {
             _twoInput = node.TwoInput(index);
+            _twoInput = job.Options.Checkpoints?.WrapTwoInput(node.Name, index, _twoInput) ?? _twoInput;
             _twoInputOut = new ChainOutput(this, _ops.Length > 0 ? _ops[0] : null, _ops.Length > 0 ? _outs[0] : null, metrics[0], _firstOpMetrics);
         }
 
         _ports = new EdgeSender[node.Ports.Count][];
+        _checkpoints = job.Options.Checkpoints;
+        _startOffset = node.Source is not null ? _checkpoints?.OpenSourcePartition(node.Name, index, node.Parallelism) ?? 0 : 0;
     }
 
     public string Name => $"'{_node.Name}' task {_index}";
@@ -110,13 +116,14 @@ internal sealed class StreamTask
     private async Task RunSourceAsync(ISourceConnector source, CancellationToken ct)
     {
         var strategy = _node.Watermarks;
-        using var reader = source.OpenPartition(_index, 0);
+        using var reader = source.OpenPartition(_index, _startOffset);
         var maxEventTime = long.MinValue;
         var watermark = long.MinValue;
         while (true)
         {
             while (_injectedBarriers.TryDequeue(out var barrier))
             {
+                _checkpoints?.OnSourceBarrier(_node.Name, _index, barrier, reader.Offset);
                 HeadBarrier(barrier);
                 await FlushAsync(ct).ConfigureAwait(false);
             }
@@ -177,12 +184,14 @@ internal sealed class StreamTask
             }
         }
 
+        _checkpoints?.OnSourceEnded(_node.Name, _index, reader.Offset);
         HeadWatermark(long.MaxValue);
         EndOfInput();
         await FlushAsync(ct).ConfigureAwait(false);
     }
 
     /// <summary>The largest valid event time of the batch; rows with NULL or out-of-range event time go to the dead letters.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private long ScanEventTime(ColumnBatch batch, int column, long offsetAfter)
     {
         var ts = batch.ColumnAt<long>(column);

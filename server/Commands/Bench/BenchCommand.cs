@@ -13,7 +13,10 @@ internal static class BenchCommand
     {
         var command = new Command("bench", "Run throughput benchmarks and print the numbers (no area: a quick Nexmark subset).");
         // One line per benchmark area; each area's command lives in its own file in this folder.
+        command.Subcommands.Add(BenchLogCommand.Create());
+        command.Subcommands.Add(StateBench.Create());
         command.Subcommands.Add(BenchNexmarkCommand.Create());
+        command.Subcommands.Add(BenchTumbleCommand.Create());
 
         // Without an area, run the quick subset so `streams bench` gives a first impression in under 2 minutes.
         command.SetAction((_, ct) => BenchNexmarkCommand.Run(NexmarkQueries.Quick, new NexmarkRunOptions { Events = QuickEvents }, json: false, ct));

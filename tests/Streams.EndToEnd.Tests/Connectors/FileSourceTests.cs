@@ -37,7 +37,8 @@ public sealed class FileSourceTests
 
         Assert.Equal(2, letters.Letters.Count);
         Assert.Equal(("s", "data/bids.ndjson:2"), (letters.Letters[0].Stream, letters.Letters[0].Location));
-        Assert.StartsWith("malformed JSON", letters.Letters[0].Reason);
+        Assert.StartsWith("malformed JSON at column 22: ", letters.Letters[0].Reason);
+        Assert.DoesNotContain("LineNumber", letters.Letters[0].Reason);
         Assert.Equal("{\"auction\":2,\"price\":", letters.Letters[0].Raw);
         Assert.Equal("data/bids.ndjson:5", letters.Letters[1].Location);
         Assert.Equal("value 'four' is not a valid BIGINT", letters.Letters[1].Reason);
@@ -102,6 +103,22 @@ public sealed class FileSourceTests
 
         Assert.Equal("big.ndjson:15001", Assert.Single(letters.Letters).Location);
         Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
+    public async Task Lines_longer_than_the_read_buffer_are_read_whole()
+    {
+        using var dir = new TempFolder();
+        var schema = new Schema([new Field("auction", DataType.Int64), new Field("extra", DataType.String)]);
+        var huge = new string('x', 3_000_000);
+        dir.File("long.ndjson", $"{{\"auction\":1,\"extra\":\"{huge}\"}}\n{{\"auction\":2,\"extra\":\"short\"}}\n{{\"auction\":3,\"extra\":\"{huge}y\"}}");
+        var source = new FileSource(Context(schema, dir.Path, options: [("path", "long.ndjson")]));
+        using var reader = source.OpenPartition(0, 0);
+        var rows = await ReadAll(reader);
+        Assert.Equal([1L, 2L, 3L], rows.Select(r => (long)r[0]!));
+        Assert.Equal(huge, rows[0][1]);
+        Assert.Equal("short", rows[1][1]);
+        Assert.Equal(huge + "y", rows[2][1]);
     }
 
     [Fact]

@@ -15,7 +15,8 @@ public class EquiJoinTests
     [InlineData(12, JoinType.Left)]
     [InlineData(13, JoinType.Inner)]
     [InlineData(14, JoinType.Left)]
-    public void Random_changelogs_materialize_to_the_nested_loop_join(int seed, JoinType type)
+    [InlineData(15, JoinType.Left, true)]
+    public void Random_changelogs_materialize_to_the_nested_loop_join(int seed, JoinType type, bool restoreMidway = false)
     {
         var rng = new Random(seed);
         var pool = new BatchPool();
@@ -67,6 +68,13 @@ public class EquiJoinTests
             }
 
             op.OnBatch(side, Batches.Of(pool, side == JoinSide.Left ? LeftSchema : RightSchema, rows, kinds), output);
+            if (restoreMidway && round == 75)
+            {
+                var held = op.StateRowCount;
+                op = Checkpointing.RoundTrip(op, () => new EquiJoinOperator(LeftSchema, RightSchema, [0], [1], type, outputBatchCapacity: 32));
+                Assert.Equal(held, op.StateRowCount);
+            }
+
             if (round % 10 == 9)
             {
                 Assert.Equal(Reference(left, right, type), output.Materialize());

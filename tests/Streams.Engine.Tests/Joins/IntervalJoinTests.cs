@@ -18,7 +18,9 @@ public class IntervalJoinTests
     [InlineData(3, JoinType.Inner, -300L, 700L)]
     [InlineData(4, JoinType.Left, 200L, 900L)]
     [InlineData(5, JoinType.Left, 0L, 0L)]
-    public void Random_streams_give_the_nested_loop_result_and_free_state(int seed, JoinType type, long lower, long upper)
+    [InlineData(6, JoinType.Left, -2000L, 500L, true)]
+    [InlineData(7, JoinType.Left, -900L, -200L)]
+    public void Random_streams_give_the_nested_loop_result_and_free_state(int seed, JoinType type, long lower, long upper, bool restoreMidway = false)
     {
         var rng = new Random(seed);
         var pool = new BatchPool();
@@ -53,6 +55,13 @@ public class IntervalJoinTests
 
             op.OnWatermark(chunk[^1].Base, output);
             maxState = Math.Max(maxState, op.StateRowCount);
+            if (restoreMidway && at >= events.Count / 2 && at - chunk.Count < events.Count / 2)
+            {
+                var rows = op.StateRowCount;
+                Assert.True(rows > 10);
+                op = Checkpointing.RoundTrip(op, () => new IntervalJoinOperator(LeftSchema, RightSchema, [0], [0], lower, upper, type, outputBatchCapacity: 64));
+                Assert.Equal(rows, op.StateRowCount);
+            }
         }
 
         op.OnWatermark(long.MaxValue, output);
@@ -182,5 +191,34 @@ public class IntervalJoinTests
         var ex = Assert.Throws<ArgumentException>(() => new IntervalJoinOperator(LeftSchema, RightSchema, [0], [2], 0, 1));
         Assert.Contains("k BIGINT", ex.Message, StringComparison.Ordinal);
         Assert.Contains("v VARCHAR", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_snapshot_is_refused_by_a_different_join_or_schema()
+    {
+        var pool = new BatchPool();
+        var op = new IntervalJoinOperator(LeftSchema, RightSchema, [0], [0], -10, 10);
+        op.OnBatch(JoinSide.Left, Batches.Of(pool, LeftSchema, [[1L, 5L, 1L]]), new CollectingOutput());
+        var wrongKind = Assert.Throws<InvalidDataException>(() => Checkpointing.RoundTrip<Streams.Engine.State.ICheckpointableOperator>(op,
+            () => new Streams.Engine.Operators.EquiJoin.EquiJoinOperator(LeftSchema, RightSchema, [0], [0])));
+        Assert.Contains("interval-join/1", wrongKind.Message, StringComparison.Ordinal);
+        var otherRight = new Schema([new Field("k", DataType.Int64), new Field("ts", DataType.Timestamp), new Field("w", DataType.Double)], 1);
+        var wrongSchema = Assert.Throws<InvalidDataException>(() => Checkpointing.RoundTrip<Streams.Engine.State.ICheckpointableOperator>(op,
+            () => new IntervalJoinOperator(LeftSchema, otherRight, [0], [0], -10, 10)));
+        Assert.Contains("w DOUBLE", wrongSchema.Message, StringComparison.Ordinal);
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
+    public void Double_and_decimal_keys_match_by_value_not_by_representation()
+    {
+        var left = new Schema([new Field("d", DataType.Double), new Field("m", DataType.Decimal), new Field("ts", DataType.Timestamp)], 2);
+        var pool = new BatchPool();
+        var op = new IntervalJoinOperator(left, left, [0, 1], [0, 1], 0, 0);
+        var output = new CollectingOutput();
+        op.OnBatch(JoinSide.Left, Batches.Of(pool, left, [[0.0, 1.0m, 1L], [2.5, 3m, 1L]]), output);
+        op.OnBatch(JoinSide.Right, Batches.Of(pool, left, [[-0.0, 1.00m, 1L], [2.5, 3.000m, 1L], [2.5, 3.001m, 1L]]), output);
+        Assert.Equal(2, output.Rows.Count);
+        Assert.Equal(0, pool.Outstanding);
     }
 }

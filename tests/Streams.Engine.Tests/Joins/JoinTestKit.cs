@@ -140,3 +140,19 @@ internal static class Batches
 
     public static string Text(params object?[] values) => new TestRow(RowKind.Insert, values).Text;
 }
+
+/// <summary>Takes a snapshot of an operator and restores it into a fresh instance, as recovery from a checkpoint does.</summary>
+internal static class Checkpointing
+{
+    public static T RoundTrip<T>(T op, Func<T> create)
+        where T : Streams.Engine.State.ICheckpointableOperator
+    {
+        using var stream = new MemoryStream();
+        op.Snapshot(new Streams.Engine.State.StateSnapshotWriter(stream, Path.GetTempPath()));
+        stream.Position = 0;
+        var restored = create();
+        restored.Restore(new Streams.Engine.State.StateSnapshotReader(stream, "test snapshot", Path.GetTempPath()));
+        Assert.Equal(stream.Length, stream.Position);
+        return restored;
+    }
+}

@@ -13,7 +13,8 @@ public class LookupJoinTests
     [Theory]
     [InlineData(21, JoinType.Inner)]
     [InlineData(22, JoinType.Left)]
-    public void Each_stream_row_sees_the_latest_table_row_of_its_key_at_arrival(int seed, JoinType type)
+    [InlineData(23, JoinType.Left, true)]
+    public void Each_stream_row_sees_the_latest_table_row_of_its_key_at_arrival(int seed, JoinType type, bool restoreMidway = false)
     {
         var rng = new Random(seed);
         var pool = new BatchPool();
@@ -25,6 +26,12 @@ public class LookupJoinTests
         long id = 0;
         for (var round = 0; round < 200; round++)
         {
+            if (restoreMidway && round == 100)
+            {
+                op = Checkpointing.RoundTrip(op, () => new LookupJoinOperator(Orders, Rates, [1], [0], type, outputBatchCapacity: 16));
+                Assert.Equal(table.Count, op.StateRowCount);
+            }
+
             if (rng.Next(3) == 0)
             {
                 var rows = new List<object?[]>();

@@ -21,6 +21,8 @@ public class WindowJoinTests
         { 35, JoinType.Left, "hop-uneven" },
         { 36, JoinType.Inner, "session" },
         { 37, JoinType.Left, "session" },
+        { 38, JoinType.Left, "hop-restore" },
+        { 39, JoinType.Left, "session-restore" },
     };
 
     private static JoinWindow WindowOf(string name) => name switch
@@ -35,7 +37,8 @@ public class WindowJoinTests
     [MemberData(nameof(Cases))]
     public void Random_streams_give_the_reference_windowed_join_and_free_state(int seed, JoinType type, string windowName)
     {
-        var window = WindowOf(windowName);
+        var restoreMidway = windowName.EndsWith("-restore", StringComparison.Ordinal);
+        var window = WindowOf(windowName.Replace("-restore", "", StringComparison.Ordinal));
         var rng = new Random(seed);
         var pool = new BatchPool();
         var events = new List<Event>();
@@ -82,6 +85,13 @@ public class WindowJoinTests
 
             op.OnWatermark(chunk[^1].Base, output);
             maxState = Math.Max(maxState, op.StateRowCount);
+            if (restoreMidway && at >= events.Count / 2 && at - chunk.Count < events.Count / 2)
+            {
+                var rows = op.StateRowCount;
+                Assert.True(rows > 10);
+                op = Checkpointing.RoundTrip(op, () => new WindowJoinOperator(LeftSchema, RightSchema, [1], [0], window, type, outputBatchCapacity: 50));
+                Assert.Equal(rows, op.StateRowCount);
+            }
         }
 
         op.OnWatermark(long.MaxValue, output);

@@ -38,7 +38,7 @@ public class BadInputTests : PooledBatchTest
         Assert.Equal(
             new[] { "+I[a, 0, 1000, 2, 9223372036854775806, 1.5]", "+I[b, 0, 1000, 1, NULL, NULL]", "+I[NULL, 0, 1000, 2, 3, 2.5]" }.Order(StringComparer.Ordinal),
             result);
-        Assert.Equal(2, job.Metrics["window"].Errors);
+        Assert.Equal(2, job.Metrics.Errors);
         Assert.Contains(job.DeadLetters, d => d.Reason.Contains("SUM(big) overflows BIGINT", StringComparison.Ordinal) && d.Raw.Contains("big=5", StringComparison.Ordinal));
         Assert.Contains(job.DeadLetters, d => d.Reason.Contains("SUM(ratio) got NaN", StringComparison.Ordinal));
     }

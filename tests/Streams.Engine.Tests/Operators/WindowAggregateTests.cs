@@ -21,7 +21,7 @@ public class WindowAggregateTests : PooledBatchTest
     private static IReadOnlyList<IReadOnlyList<object?[]>> Split(List<object?[]> events, int partitions) =>
         Enumerable.Range(0, partitions).Select(p => (IReadOnlyList<object?[]>)events.Where((_, i) => i % partitions == p).ToList()).ToList();
 
-    private static List<string> Reference(List<object?[]> events, WindowSpec window)
+    private static List<string> Reference(List<object?[]> events, WindowSpec window, bool twoPhase)
     {
         var groups = new Dictionary<(long Key, long Start), List<long>>();
         foreach (var e in events)
@@ -39,10 +39,13 @@ public class WindowAggregateTests : PooledBatchTest
             }
         }
 
-        return groups.Select(g => WindowTestKit.Row(g.Key.Key, g.Key.Start, g.Key.Start + window.SizeMs, g.Value)).Order(StringComparer.Ordinal).ToList();
+        return groups.Select(g => WindowTestKit.Row(g.Key.Key, g.Key.Start, g.Key.Start + window.SizeMs, g.Value, twoPhase)).Order(StringComparer.Ordinal).ToList();
     }
 
-    public static TheoryData<string> Windows() => ["tumble", "hop", "hop-uneven"];
+    public static TheoryData<string, bool> Windows() => new()
+    {
+        { "tumble", false }, { "hop", false }, { "hop-uneven", false }, { "tumble", true }, { "hop", true }, { "hop-uneven", true },
+    };
 
     private static WindowSpec WindowOf(string name) => name switch
     {
@@ -53,15 +56,15 @@ public class WindowAggregateTests : PooledBatchTest
 
     [Theory]
     [MemberData(nameof(Windows))]
-    public async Task Windowed_results_do_not_depend_on_arrival_order_or_parallelism_and_match_a_reference(string windowName)
+    public async Task Windowed_results_do_not_depend_on_arrival_order_or_parallelism_and_match_a_reference(string windowName, bool twoPhase)
     {
         var window = WindowOf(windowName);
         for (var seed = 1; seed <= 3; seed++)
         {
             var events = Events(seed, 2500);
-            var expected = Reference(events, window);
-            var serial = await WindowTestKit.RunAsync(Pool, Split(events, 1), window, Delay, parallelism: 1);
-            var parallel = await WindowTestKit.RunAsync(Pool, Split(events, 3), window, Delay, parallelism: 4, batchSize: 11);
+            var expected = Reference(events, window, twoPhase);
+            var serial = await WindowTestKit.RunAsync(Pool, Split(events, 1), window, Delay, parallelism: 1, twoPhase: twoPhase);
+            var parallel = await WindowTestKit.RunAsync(Pool, Split(events, 3), window, Delay, parallelism: 4, batchSize: 11, twoPhase: twoPhase);
             var reordered = events.ToList();
             // Another arrival order with the same disorder bound: swap neighbours less than Delay apart.
             var random = new Random(seed * 31);
@@ -73,7 +76,7 @@ public class WindowAggregateTests : PooledBatchTest
                 }
             }
 
-            var shuffled = await WindowTestKit.RunAsync(Pool, Split(reordered, 2), window, Delay, parallelism: 4, batchSize: 64);
+            var shuffled = await WindowTestKit.RunAsync(Pool, Split(reordered, 2), window, Delay, parallelism: 4, batchSize: 64, twoPhase: twoPhase);
             Assert.Equal(expected, serial.Rows);
             Assert.Equal(expected, parallel.Rows);
             Assert.Equal(expected, shuffled.Rows);
@@ -83,14 +86,16 @@ public class WindowAggregateTests : PooledBatchTest
         }
     }
 
-    [Fact]
-    public async Task Late_events_go_to_the_side_output_with_a_count_and_leave_on_time_results_alone()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Late_events_go_to_the_side_output_with_a_count_and_leave_on_time_results_alone(bool twoPhase)
     {
         var onTime = Enumerable.Range(0, 100).Select(i => new object?[] { 1L, 1L, i * 100L }).ToList();
         var withLate = onTime.Concat([new object?[] { 1L, 1000L, 50L }, new object?[] { 2L, 7L, 120L }]).ToList();
 
-        var clean = await WindowTestKit.RunAsync(Pool, [onTime], WindowSpec.Tumble(1000), 0, parallelism: 2);
-        var result = await WindowTestKit.RunAsync(Pool, [withLate], WindowSpec.Tumble(1000), 0, parallelism: 2);
+        var clean = await WindowTestKit.RunAsync(Pool, [onTime], WindowSpec.Tumble(1000), 0, parallelism: 2, twoPhase: twoPhase);
+        var result = await WindowTestKit.RunAsync(Pool, [withLate], WindowSpec.Tumble(1000), 0, parallelism: 2, twoPhase: twoPhase);
 
         Assert.Equal(clean.Rows, result.Rows);
         Assert.Equal(["+I[1, 1000, 50]", "+I[2, 7, 120]"], result.Late);

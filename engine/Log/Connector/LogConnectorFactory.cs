@@ -1,0 +1,165 @@
+using System.Globalization;
+using Streams.Engine.Connectors;
+
+namespace Streams.Engine.Log.Connector;
+
+/// <summary>
+/// The <c>log</c> connector: SQL streams over topics of the durable log.
+/// Options: <c>topic</c> (required), <c>data-dir</c> (default <c>./streams-data</c>, relative to the SQL file),
+/// source: <c>scan.bounded.mode</c> = <c>unbounded</c> (default: follow the log) or <c>latest-offset</c> (stop at the end seen at open),
+/// <c>scan.idle-ms</c> (an idle follower returns an empty batch after this long, default 200);
+/// sink: <c>key.field</c> (column used as record key), <c>partitions</c> (when the sink creates the topic, default 1),
+/// <c>fsync</c> (always|never|interval:ms for a created topic).
+/// Values are JSON objects; columns match top-level fields, and <c>_key</c>, <c>_partition</c>, <c>_offset</c>,
+/// <c>_timestamp</c> columns read record metadata. A source partition is a topic partition and
+/// <see cref="ISourceReader.Offset"/> is the next log offset to read, so a checkpoint stores it and resumes exactly there.
+/// </summary>
+public sealed class LogConnectorFactory : IConnectorFactory, IDisposable
+{
+    private readonly Dictionary<string, LogStore> _stores = new(StringComparer.Ordinal);
+    private readonly LogStore? _shared;
+    private readonly Lock _gate = new();
+
+    /// <summary>Creates the factory; pass <paramref name="store"/> to share an already open data directory (the server does).</summary>
+    public LogConnectorFactory(LogStore? store = null) => _shared = store;
+
+    /// <inheritdoc />
+    public string Name => "log";
+
+    /// <inheritdoc />
+    public ISourceConnector CreateSource(ConnectorContext context)
+    {
+        var (store, topicName) = Resolve(context);
+        if (!store.TopicExists(topicName))
+        {
+            throw new ConnectorException($"stream '{context.StreamName}': unknown topic '{topicName}' in {store.DataDirectory}");
+        }
+
+        var topic = Wrap(() => store.OpenTopic(topicName, writable: false));
+        var mode = context.Options.GetValueOrDefault("scan.bounded.mode", "unbounded");
+        if (mode is not ("unbounded" or "latest-offset"))
+        {
+            throw new ConnectorException($"stream '{context.StreamName}': scan.bounded.mode must be 'unbounded' or 'latest-offset', not '{mode}'");
+        }
+
+        var idleMs = ParseInt(context, "scan.idle-ms", 200);
+        return new LogSourceConnector(topic, context, mode == "latest-offset", idleMs);
+    }
+
+    /// <inheritdoc />
+    public ISinkConnector CreateSink(ConnectorContext context)
+    {
+        var (store, topicName) = Resolve(context);
+        var topic = Wrap(() =>
+        {
+            if (store.TopicExists(topicName))
+            {
+                return store.OpenTopic(topicName);
+            }
+
+            var config = new TopicConfig { Partitions = ParseInt(context, "partitions", 1) };
+            if (context.Options.TryGetValue("fsync", out var fsync))
+            {
+                config = config.WithFsync(fsync);
+            }
+
+            return store.CreateTopic(topicName, config);
+        });
+        if (!topic.IsWritable)
+        {
+            throw new ConnectorException($"stream '{context.StreamName}': topic '{topicName}' is being written by another process");
+        }
+
+        string? keyField = null;
+        if (context.Options.TryGetValue("key.field", out var k))
+        {
+            if (context.Schema.IndexOf(k) < 0)
+            {
+                throw new ConnectorException($"stream '{context.StreamName}': key.field '{k}' is not a column of {context.Schema}");
+            }
+
+            keyField = k;
+        }
+
+        return new LogSinkConnector(topic, context.Schema, keyField);
+    }
+
+    /// <summary>Closes the data directories the factory opened itself.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            foreach (var s in _stores.Values)
+            {
+                s.Dispose();
+            }
+
+            _stores.Clear();
+        }
+    }
+
+    private (LogStore Store, string Topic) Resolve(ConnectorContext context)
+    {
+        if (!context.Options.TryGetValue("topic", out var topic) || string.IsNullOrWhiteSpace(topic))
+        {
+            throw new ConnectorException($"stream '{context.StreamName}': the log connector needs a 'topic' option");
+        }
+
+        Wrap(() =>
+        {
+            LogStore.CheckTopicName(topic);
+            return 0;
+        });
+        if (_shared is not null && !context.Options.ContainsKey("data-dir"))
+        {
+            return (_shared, topic);
+        }
+
+        var dir = context.Options.GetValueOrDefault("data-dir", "./streams-data");
+        var full = Path.GetFullPath(Path.Combine(context.BaseDirectory, dir));
+        if (context.AllowedRoot is { } root && !full.StartsWith(Path.GetFullPath(root), StringComparison.Ordinal))
+        {
+            throw new ConnectorException($"stream '{context.StreamName}': data-dir {full} is outside the allowed root {root}");
+        }
+
+        if (_shared is not null && _shared.DataDirectory == full)
+        {
+            return (_shared, topic);
+        }
+
+        lock (_gate)
+        {
+            if (!_stores.TryGetValue(full, out var store))
+            {
+                store = Wrap(() => LogStore.Open(full));
+                _stores[full] = store;
+            }
+
+            return (store, topic);
+        }
+    }
+
+    private static int ParseInt(ConnectorContext context, string option, int fallback)
+    {
+        if (!context.Options.TryGetValue(option, out var text))
+        {
+            return fallback;
+        }
+
+        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v > 0
+            ? v
+            : throw new ConnectorException($"stream '{context.StreamName}': option '{option}' must be a positive integer, not '{text}'");
+    }
+
+    private static T Wrap<T>(Func<T> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (LogException e)
+        {
+            throw new ConnectorException(e.Message, e);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Streams.EndToEnd.Tests.Log;
+
+/// <summary>The log's CLI contract, run as real processes.</summary>
+public sealed class LogCliTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "streams-cli-" + Guid.NewGuid().ToString("N"));
+
+    private string DataDir => Path.Combine(_root, "data");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+
+    private Task<(int Exit, string Out, string Err)> Streams(string? stdin, params string[] args) =>
+        StreamsCli.RunAsync(stdin, [.. args, "--data-dir", DataDir]);
+
+    [Fact]
+    public async Task ProduceConsumeAndGroupsFollowTheContract()
+    {
+        var created = await Streams(null, "topic", "create", "orders", "--partitions", "3");
+        Assert.Equal(0, created.Exit);
+
+        var input = "{\"id\":1,\"user\":\"ann\"}\n{\"id\":2,\"user\":\"bob\"}\nnot json\n{\"id\":3,\"user\":\"ann\"}\n\n{\"id\":4,\"user\":\"ann\"}\n";
+        var produced = await Streams(input, "produce", "orders", "--key-field", "user");
+        Assert.Equal("acked 4", produced.Out.TrimEnd().Split('\n')[^1]);
+        Assert.Contains("line 3: not a JSON object", produced.Err);
+        Assert.Equal(1, produced.Exit);
+
+        var list = await Streams(null, "topic", "list");
+        Assert.StartsWith("orders\tpartitions=3\trecords=4", list.Out);
+        var describe = await Streams(null, "topic", "describe", "orders");
+        Assert.Contains("partitions=3 fsync=always", describe.Out);
+        Assert.Equal(3, describe.Out.Split('\n').Count(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^  \d\t")));
+
+        var consumed = await Streams(null, "consume", "orders", "--group", "g", "--from-beginning");
+        Assert.Equal(0, consumed.Exit);
+        var records = consumed.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(4, records.Count);
+        var ann = records.Where(r => r.GetProperty("key").GetString() == "ann").ToList();
+        Assert.Equal([1, 3, 4], ann.Select(r => r.GetProperty("value").GetProperty("id").GetInt32()));
+        Assert.Single(ann.Select(r => r.GetProperty("partition").GetInt32()).Distinct());
+        Assert.Equal([0L, 1, 2], ann.Select(r => r.GetProperty("offset").GetInt64()));
+        Assert.All(records, r => Assert.True(r.GetProperty("ts").GetInt64() > 1_600_000_000_000));
+
+        // The group committed: a second run prints nothing new, and groups shows zero lag.
+        Assert.Equal("", (await Streams(null, "consume", "orders", "--group", "g", "--from-beginning")).Out);
+        await Streams("{\"id\":5,\"user\":\"ann\"}\n{\"id\":6,\"user\":\"cy\"}\n", "produce", "orders", "--key-field", "user", "--fsync", "never");
+        var one = await Streams(null, "consume", "orders", "--group", "g", "--max", "1");
+        Assert.Single(one.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        var groups = await Streams(null, "groups");
+        var rows = groups.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split('\t')).ToList();
+        Assert.Equal(3, rows.Count);
+        Assert.All(rows, r => Assert.Equal("g", r[0]));
+        Assert.Equal(1, rows.Sum(r => long.Parse(r[5])));
+        Assert.All(rows, r => Assert.Equal(long.Parse(r[4]) - long.Parse(r[3]), long.Parse(r[5])));
+    }
+
+    [Fact]
+    public async Task BadRequestsGetClearErrorsAndLoseNothing()
+    {
+        Assert.Contains("invalid topic name 'no/slash'", (await Streams(null, "topic", "create", "no/slash")).Err);
+        Assert.Contains("at least 1 partition", (await Streams(null, "topic", "create", "t", "--partitions", "0")).Err);
+        var unknown = await Streams("{}\n", "produce", "missing");
+        Assert.Equal(1, unknown.Exit);
+        Assert.Contains("unknown topic 'missing'", unknown.Err);
+
+        await Streams(null, "topic", "create", "small", "--max-batch-bytes", "1024");
+        var big = "{\"pad\":\"" + new string('x', 2000) + "\"}";
+        var produced = await Streams($"{{\"a\":1}}\n{big}\n{{\"a\":2}}\n", "produce", "small");
+        Assert.Contains("line 2: record of", produced.Err);
+        Assert.Contains("exceeds the topic's max-batch-bytes 1024", produced.Err);
+        Assert.Equal("acked 2", produced.Out.Trim());
+
+        var foreign = Path.Combine(_root, "foreign");
+        Directory.CreateDirectory(foreign);
+        File.WriteAllText(Path.Combine(foreign, "notes.txt"), "mine");
+        var refused = await StreamsCli.RunAsync(null, "topic", "create", "t", "--data-dir", foreign);
+        Assert.Equal(1, refused.Exit);
+        Assert.Contains("is not a Streams data directory", refused.Err);
+        Assert.Equal(["notes.txt"], Directory.GetFileSystemEntries(foreign).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task FollowingConsumerInAnotherProcessSeesNewRecords()
+    {
+        await Streams(null, "topic", "create", "live", "--partitions", "2");
+        using var consumer = Process.Start(StreamsCli.StartInfo("consume", "live", "--group", "watch", "--from-beginning", "--follow", "--max", "3", "--data-dir", DataDir))!;
+        var output = consumer.StandardOutput.ReadToEndAsync();
+        await Task.Delay(1500);
+        await Streams("{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n", "produce", "live");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await consumer.WaitForExitAsync(timeout.Token);
+        var lines = (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.Equal([1, 2, 3], lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("value").GetProperty("n").GetInt32()).Order());
+    }
+}

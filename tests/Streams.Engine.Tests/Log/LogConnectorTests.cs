@@ -1,0 +1,151 @@
+using Streams.Engine.Connectors;
+using Streams.Engine.Data;
+using Streams.Engine.Log;
+using Streams.Engine.Log.Connector;
+
+namespace Streams.Engine.Tests.Log;
+
+public sealed class LogConnectorTests : IDisposable
+{
+    private readonly LogTestDirectory _dir = new();
+    private readonly List<DeadLetter> _dead = [];
+    private readonly BatchPool _pool = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private sealed class Letters(List<DeadLetter> list) : IDeadLetterSink
+    {
+        public void Report(DeadLetter letter) => list.Add(letter);
+    }
+
+    private static readonly Schema Orders = new([
+        new Field("id", DataType.Int64), new Field("user", DataType.String), new Field("amount", DataType.Double),
+        new Field("ts", DataType.Timestamp), new Field("_offset", DataType.Int64), new Field("_partition", DataType.Int32),
+    ], eventTimeIndex: 3);
+
+    private ConnectorContext Context(Dictionary<string, string> options, Schema? schema = null) =>
+        new("orders", schema ?? Orders, options, _dir.Path, null, new Letters(_dead), _pool);
+
+    [Fact]
+    public async Task SourceDecodesJsonIntoColumnsSendsPoisonToDeadLettersAndResumesAtOffset()
+    {
+        using (var store = LogStore.Open(Path.Combine(_dir.Path, "data")))
+        {
+            var log = store.CreateTopic("orders", new TopicConfig { Fsync = FsyncMode.Never }).Partitions[0];
+            using var b = new RecordBatchBuilder();
+            b.TryAdd("ann"u8, """{"id":1,"user":"ann","amount":9.5,"ts":"2024-01-01T00:00:00Z"}"""u8, 5);
+            b.TryAdd("bob"u8, """{"id":"two","user":"bob"}"""u8, 6);
+            b.TryAdd("cy"u8, """{"ID":3,"User":"cy","amount":null,"ts":1700000000000,"extra":{"x":[1]}}"""u8, 7);
+            log.Append(b);
+        }
+
+        using var factory = new LogConnectorFactory();
+        var options = new Dictionary<string, string> { ["topic"] = "orders", ["data-dir"] = "data", ["scan.bounded.mode"] = "latest-offset" };
+        var source = factory.CreateSource(Context(options));
+        Assert.True(source.IsBounded);
+        Assert.Equal(1, source.PartitionCount);
+        using (var reader = source.OpenPartition(0, 0))
+        {
+            using var batch = (await reader.ReadAsync(CancellationToken.None))!;
+            Assert.Equal(2, batch.Count);
+            Assert.Equal([1L, 3L], batch.ColumnAt<long>(0).Values[..2]);
+            Assert.Equal(["ann", "cy"], batch.ColumnAt<string>(1).Values[..2]);
+            Assert.Equal(9.5, batch.ColumnAt<double>(2).Values[0]);
+            Assert.True(batch.Columns[2].IsNull(1));
+            Assert.Equal(new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds(), batch.ColumnAt<long>(3).Values[0]);
+            Assert.Equal([0L, 2L], batch.ColumnAt<long>(4).Values[..2]);
+            Assert.Equal(0, batch.ColumnAt<int>(5).Values[1]);
+            Assert.Equal(3, reader.Offset);
+            Assert.Null(await reader.ReadAsync(CancellationToken.None));
+        }
+
+        var letter = Assert.Single(_dead);
+        Assert.Equal("orders/0@1", letter.Location);
+        Assert.Contains("field 'id': expected a BIGINT", letter.Reason);
+        Assert.Contains("\"two\"", letter.Raw);
+
+        using (var resumed = source.OpenPartition(0, 2))
+        {
+            using var batch = (await resumed.ReadAsync(CancellationToken.None))!;
+            Assert.Equal(1, batch.Count);
+            Assert.Equal(3L, batch.ColumnAt<long>(0).Values[0]);
+        }
+
+        Assert.Equal(0, _pool.Outstanding);
+    }
+
+    [Fact]
+    public async Task SinkWritesRowsThatTheSourceReadsBackAndAFollowerWakesForThem()
+    {
+        using var store = LogStore.Open(Path.Combine(_dir.Path, "data"));
+        using var factory = new LogConnectorFactory(store);
+        var schema = new Schema([new Field("user", DataType.String), new Field("n", DataType.Int32), new Field("_key", DataType.String)]);
+        var sinkOptions = new Dictionary<string, string> { ["topic"] = "out", ["partitions"] = "2", ["key.field"] = "user", ["fsync"] = "never" };
+        var sink = factory.CreateSink(Context(sinkOptions, schema));
+        var source = factory.CreateSource(Context(new Dictionary<string, string> { ["topic"] = "out", ["scan.idle-ms"] = "50" }, schema));
+        Assert.False(source.IsBounded);
+        var readers = Enumerable.Range(0, source.PartitionCount).Select(p => source.OpenPartition(p, 0)).ToList();
+
+        // Idle follower: an empty batch after scan.idle-ms.
+        using (var idle = (await readers[0].ReadAsync(CancellationToken.None))!)
+        {
+            Assert.Equal(0, idle.Count);
+        }
+
+        using (var writer = sink.OpenWriter(0))
+        {
+            using var rows = _pool.Rent(schema, 16);
+            for (var i = 0; i < 10; i++)
+            {
+                rows.ColumnAt<string>(0).Values[i] = "u" + (i % 3);
+                rows.ColumnAt<int>(1).Values[i] = i;
+                rows.Columns[2].SetNull(i);
+            }
+
+            rows.Count = 10;
+            rows.FilterOut(4);
+            writer.Write(rows);
+            writer.Flush();
+        }
+
+        var seen = new List<(string User, int N, string Key)>();
+        foreach (var reader in readers)
+        {
+            while (true)
+            {
+                using var batch = (await reader.ReadAsync(CancellationToken.None))!;
+                if (batch.Count == 0)
+                {
+                    break;
+                }
+
+                for (var r = 0; r < batch.Count; r++)
+                {
+                    seen.Add((batch.ColumnAt<string>(0).Values[r], batch.ColumnAt<int>(1).Values[r], batch.ColumnAt<string>(2).Values[r]));
+                }
+            }
+
+            reader.Dispose();
+        }
+
+        Assert.Equal(9, seen.Count);
+        Assert.DoesNotContain(seen, s => s.N == 4);
+        Assert.All(seen, s => Assert.Equal(s.User, s.Key));
+        foreach (var g in seen.GroupBy(s => s.User))
+        {
+            Assert.Equal(g.Select(s => s.N).Order(), g.Select(s => s.N));
+        }
+
+        Assert.Equal(0, _pool.Outstanding);
+    }
+
+    [Fact]
+    public void BadOptionsAreConnectorErrors()
+    {
+        using var factory = new LogConnectorFactory();
+        Assert.Contains("needs a 'topic'", Assert.Throws<ConnectorException>(() => factory.CreateSource(Context([]))).Message);
+        Assert.Contains("unknown topic 'nope'", Assert.Throws<ConnectorException>(() => factory.CreateSource(Context(new() { ["topic"] = "nope", ["data-dir"] = "d" }))).Message);
+        Assert.Contains("key.field 'missing'", Assert.Throws<ConnectorException>(() => factory.CreateSink(Context(new() { ["topic"] = "t", ["data-dir"] = "d", ["key.field"] = "missing" }))).Message);
+        Assert.Equal("log", factory.Name);
+    }
+}

@@ -1,0 +1,4 @@
+-- fail: arithmetic on a string
+CREATE STREAM bids (auction BIGINT, bidder BIGINT, price DOUBLE, channel VARCHAR, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '2' SECOND)
+  WITH (connector = 'file', path = 'data/bids.ndjson', format = 'json');
+SELECT price * channel AS x FROM bids;

@@ -1,0 +1,4 @@
+-- fail: type error names both types
+CREATE STREAM bids (auction BIGINT, bidder BIGINT, price DOUBLE, channel VARCHAR, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '2' SECOND)
+  WITH (connector = 'file', path = 'data/bids.ndjson', format = 'json');
+SELECT auction FROM bids WHERE channel = 5;

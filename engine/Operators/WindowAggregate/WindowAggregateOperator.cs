@@ -215,7 +215,15 @@ public sealed class WindowAggregateOperator : IOperator
     {
         if (!_state.Slices.TryGetValue(start, out var slice))
         {
-            slice = new WindowAggregateState.Slice(start);
+            if (_state.FreeSlices.TryPop(out slice))
+            {
+                slice.Reset(start);
+            }
+            else
+            {
+                slice = new WindowAggregateState.Slice(start);
+            }
+
             _state.Slices.Add(start, slice);
         }
 
@@ -414,6 +422,12 @@ public sealed class WindowAggregateOperator : IOperator
         foreach (var id in slice.KeyIds)
         {
             _state.Slots.Release(slice.SlotByKey[id]);
+        }
+
+        // A handful of fired slices is enough to cover the slices open at once (size / slide + disorder).
+        if (_state.FreeSlices.Count < 16)
+        {
+            _state.FreeSlices.Push(slice);
         }
     }
 

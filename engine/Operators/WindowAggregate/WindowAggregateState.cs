@@ -26,13 +26,16 @@ internal sealed class WindowAggregateState
     /// <summary>The start of the last window that fired (windows fire in start order).</summary>
     public long LastFiredStart { get; set; } = long.MinValue;
 
+    /// <summary>Fired slices kept for reuse, so a long run does not allocate a key → slot array per slice.</summary>
+    public Stack<Slice> FreeSlices { get; } = new();
+
     /// <summary>The last watermark seen.</summary>
     public long Watermark { get; set; } = long.MinValue;
 
     /// <summary>One slice: the groups (keys) that have rows in [Start, Start + slice length).</summary>
     internal sealed class Slice(long start)
     {
-        public long Start { get; } = start;
+        public long Start { get; set; } = start;
 
         /// <summary>Slot per key id, -1 when the key has no row in the slice.</summary>
         public int[] SlotByKey { get; private set; } = Fill(new int[64]);
@@ -48,6 +51,18 @@ internal sealed class WindowAggregateState
                 SlotByKey.CopyTo(grown, 0);
                 SlotByKey = grown;
             }
+        }
+
+        /// <summary>Empties the slice for reuse at <paramref name="start"/>: only the entries of present keys are reset.</summary>
+        public void Reset(long start)
+        {
+            foreach (var id in KeyIds)
+            {
+                SlotByKey[id] = -1;
+            }
+
+            KeyIds.Clear();
+            Start = start;
         }
 
         private static int[] Fill(int[] a)

@@ -82,6 +82,7 @@ internal static class BenchNexmarkCommand
                 eventsPerSecond = r.EventsPerSecond,
                 eventsPerSecondPerCore = r.EventsPerSecondPerCore,
                 cpuSeconds = r.CpuSeconds,
+                eventsPerCpuSecond = r.CpuSeconds > 0 ? r.Events / r.CpuSeconds : 0,
                 cores = r.Cores,
                 parallelism = options.Parallelism,
                 peakMemoryBytes = r.PeakMemoryBytes,
@@ -116,6 +117,10 @@ internal static class BenchNexmarkCommand
                     }
                 }).ConfigureAwait(false);
             AnsiConsole.Write(Table(results));
+            foreach (var r in results.Where(r => !r.Ok))
+            {
+                AnsiConsole.MarkupLine($"[yellow]{r.Query}[/]: {Markup.Escape(r.Error!)}");
+            }
         }
 
         return results.All(r => r.Ok || r.Error!.StartsWith("not supported", StringComparison.Ordinal) || r.Error.Contains(": not supported", StringComparison.Ordinal)) ? 0 : 1;
@@ -138,18 +143,26 @@ internal static class BenchNexmarkCommand
     {
         var table = new Table().Border(TableBorder.Rounded)
             .AddColumn("query").AddColumn(new TableColumn("events").RightAligned()).AddColumn(new TableColumn("seconds").RightAligned())
-            .AddColumn(new TableColumn("events/s").RightAligned()).AddColumn(new TableColumn("events/s per core").RightAligned())
+            .AddColumn(new TableColumn("events/s").RightAligned()).AddColumn(new TableColumn("events/s/core").RightAligned())
+            .AddColumn(new TableColumn("events/CPU-s").RightAligned())
             .AddColumn(new TableColumn("peak memory").RightAligned()).AddColumn(new TableColumn("rows out").RightAligned());
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            // Redirected output has no terminal width; keep each row on one line for logs and docs.
+            table.Expand = false;
+            AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 140);
+        }
         foreach (var r in results)
         {
             if (r.Ok)
             {
                 table.AddRow(r.Query, r.Events.ToString("N0", CultureInfo.InvariantCulture), r.Seconds.ToString("F2", CultureInfo.InvariantCulture),
-                    Rate(r.EventsPerSecond), Rate(r.EventsPerSecondPerCore), Bytes(r.PeakMemoryBytes), r.RowsOut.ToString("N0", CultureInfo.InvariantCulture));
+                    Rate(r.EventsPerSecond), Rate(r.EventsPerSecondPerCore), Rate(r.CpuSeconds > 0 ? r.Events / r.CpuSeconds : 0), Bytes(r.PeakMemoryBytes), r.RowsOut.ToString("N0", CultureInfo.InvariantCulture));
             }
             else
             {
-                table.AddRow(new Markup(r.Query), new Markup($"[yellow]{Markup.Escape(r.Error!)}[/]"), Text.Empty, Text.Empty, Text.Empty, Text.Empty, Text.Empty);
+                // The full message goes under the table, where it does not squeeze the numbers.
+                table.AddRow(new Markup(r.Query), new Markup("[yellow]see below[/]"), Text.Empty, Text.Empty, Text.Empty, Text.Empty, Text.Empty, Text.Empty);
             }
         }
 

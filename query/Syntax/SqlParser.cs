@@ -29,10 +29,41 @@ internal static class SqlParser
         var result = Script(tokens);
         if (!result.HasValue)
         {
-            throw ErrorFrom(result, sql);
+            var error = ErrorFrom(result, sql);
+            throw MisspeltKeyword(tokens, error) ?? error;
         }
 
         return result.Value;
+    }
+
+    private static readonly string[] ClauseKeywords = ["SELECT", "FROM", "WHERE", "GROUP", "ORDER", "HAVING", "JOIN", "LIMIT", "UNION", "WINDOW"];
+
+    /// <summary>When the token before the error is a clause keyword misspelt as a name (FORM), points at it instead.</summary>
+    private static SqlException? MisspeltKeyword(TokenList<SqlToken> tokens, SqlException error)
+    {
+        Token<SqlToken>? previous = null;
+        foreach (var t in tokens)
+        {
+            if (t.Position.Line > error.Position.Line || (t.Position.Line == error.Position.Line && t.Position.Column >= error.Position.Column))
+            {
+                break;
+            }
+
+            previous = t;
+        }
+
+        if (previous is not { Kind: SqlToken.Identifier } p)
+        {
+            return null;
+        }
+
+        var word = p.ToStringValue().ToUpperInvariant();
+        if (ClauseKeywords.Contains(word) || NameSuggestion.Closest(word, ClauseKeywords) is not { } keyword || word.Length < 4)
+        {
+            return null;
+        }
+
+        return new SqlException(At(p), $"unexpected `{p.ToStringValue()}` (did you mean `{keyword}`?)");
     }
 
     /// <summary>Parses one expression (tests and tools).</summary>

@@ -140,6 +140,14 @@ public class ParserTests
     }
 
     [Fact]
+    public void A_misspelt_clause_keyword_is_pointed_at_with_a_suggestion()
+    {
+        var ex = Assert.Throws<SqlException>(() => SqlParser.ParseScript("SELECT a FORM s"));
+        Assert.Equal(new SourcePosition(1, 10), ex.Position);
+        Assert.Equal("unexpected `FORM` (did you mean `FROM`?)", ex.Message);
+    }
+
+    [Fact]
     public void Error_format_has_message_source_line_and_caret()
     {
         var sql = "SELECT a\nFROM t\nWHERE a = = 1";

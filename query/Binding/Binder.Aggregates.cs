@@ -183,6 +183,12 @@ internal sealed partial class Binder
 
                 var b = BindExpr(call.Args[0], scope);
                 argType = b.Type;
+                if (call.Distinct && call.Name is "SUM" or "AVG")
+                {
+                    // The accumulators keep no distinct set for SUM/AVG; refusing beats a silently wrong total.
+                    throw new SqlException(call.Pos, $"not supported: {call.Name}(DISTINCT ...)");
+                }
+
                 if (call.Name is "SUM" or "AVG" && !b.Type.IsNumeric())
                 {
                     throw new SqlException(call.Args[0].Pos, $"{call.Name} needs a numeric argument, not {b.Type.SqlName()}");

@@ -53,6 +53,21 @@ internal sealed class AggregateSlots
         _free.Push(slot);
     }
 
+    /// <summary>Frees every slot at once (a combiner forgets all its groups after each batch).</summary>
+    public void ReleaseAll()
+    {
+        foreach (var a in _holdingReferences)
+        {
+            for (var slot = 0; slot < _next; slot++)
+            {
+                a.Reset(slot);
+            }
+        }
+
+        _free.Clear();
+        _next = 0;
+    }
+
     public void AddRows(ColumnBatch batch, int[] slots, IOperatorOutput output, int sign)
     {
         foreach (var a in Accumulators)

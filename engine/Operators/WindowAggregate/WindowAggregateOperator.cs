@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Streams.Engine.Data;
+using Streams.Engine.Operators.Aggregates;
 using Streams.Engine.Runtime;
 using Streams.Engine.Runtime.Exchange;
 
@@ -30,6 +31,9 @@ public sealed class WindowAggregateOperator : IOperator
     private int[] _slotScratch = [];
     private readonly List<int> _mergeKeys = [];
     private readonly bool _combiner;
+    private readonly int _fusedKeyColumn;
+    private readonly CountAccumulator[] _fusedCounts = [];
+    private readonly IntegerSumAccumulator<long>[] _fusedSums = [];
 
     /// <summary>Creates the operator for rows of <paramref name="input"/>; output batches come from <paramref name="pool"/>.</summary>
     public WindowAggregateOperator(Schema input, WindowAggregateSpec spec, OutputTag lateTag, BatchPool pool, int batchSize = BatchPool.DefaultCapacity)
@@ -57,6 +61,17 @@ public sealed class WindowAggregateOperator : IOperator
         _slide = spec.Window.SlideMs;
         _sliceLength = Gcd(_size, _slide);
         _offset = spec.Window.OffsetMs;
+        _fusedKeyColumn = -1;
+        var accumulators = _state.Slots.Accumulators;
+        var counts = accumulators.OfType<CountAccumulator>().Where(c => c.CountsEveryRow).ToArray();
+        var sums = accumulators.OfType<IntegerSumAccumulator<long>>().Where(a => a.IsPlainLongSum).ToArray();
+        if (_state.Keys.SingleLongColumn >= 0 && counts.Length <= 1 && sums.Length <= 1 && counts.Length + sums.Length == accumulators.Length)
+        {
+            // One BIGINT key with COUNT(*) and/or SUM(BIGINT): key lookup, slot and accumulation run in one pass.
+            _fusedKeyColumn = _state.Keys.SingleLongColumn;
+            _fusedCounts = counts;
+            _fusedSums = sums;
+        }
     }
 
     /// <summary>The side output late rows go to (input schema).</summary>
@@ -72,6 +87,13 @@ public sealed class WindowAggregateOperator : IOperator
             _ids = new int[batch.Capacity];
             _slots = new int[batch.Capacity];
             _late = new int[batch.Capacity];
+        }
+
+        if (_fusedKeyColumn >= 0 && !batch.HasFiltered && !batch.Columns[_fusedKeyColumn].HasNulls
+            && !batch.Columns[_spec.EventTimeColumn].HasNulls && (_fusedSums.Length == 0 || !batch.Columns[_fusedSums[0].Spec.InputColumn].HasNulls))
+        {
+            OnBatchFused(batch, output);
+            return;
         }
 
         var ids = _ids;
@@ -148,6 +170,114 @@ public sealed class WindowAggregateOperator : IOperator
         }
     }
 
+    /// <summary>
+    /// The single-BIGINT-key COUNT(*)/SUM(BIGINT) path for batches without filtered rows or NULLs: one loop interns the
+    /// key, finds the (key, slice) slot and updates the count and sum, instead of one pass per step.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void OnBatchFused(ColumnBatch batch, IOperatorOutput output)
+    {
+        var n = batch.Count;
+        var keys = _state.Keys;
+        var ts = batch.ColumnAt<long>(_spec.EventTimeColumn).Values;
+        var keyValues = batch.ColumnAt<long>(_fusedKeyColumn).Values;
+        var hasCount = _fusedCounts.Length > 0;
+        var hasSum = _fusedSums.Length > 0;
+        var sumAccumulator = hasSum ? _fusedSums[0] : null;
+        var prices = hasSum ? batch.ColumnAt<long>(sumAccumulator!.Spec.InputColumn).Values : [];
+        long[] counts = hasCount ? _fusedCounts[0].Counts : [];
+        long[] sums = hasSum ? sumAccumulator!.Sums : [];
+        long[] sumCounts = hasSum ? sumAccumulator!.Counts : [];
+        var sliceLength = _sliceLength;
+        var currentStart = long.MinValue;
+        WindowAggregateState.Slice? slice = null;
+        int[] slotByKey = [];
+        var lateSlice = false;
+        var lateCount = 0;
+        if (n > ts.Length || n > keyValues.Length || (hasSum && n > prices.Length))
+        {
+            ThrowShortColumns();
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            var t = ts[i];
+            // One unsigned compare keeps rows of the current slice off the division.
+            if ((ulong)(t - currentStart) >= (ulong)sliceLength)
+            {
+                if (!EventTime.IsValid(t))
+                {
+                    RejectTimestamp(batch, i, output);
+                    continue;
+                }
+
+                currentStart = FloorTo(t, sliceLength);
+                lateSlice = IsLate(currentStart);
+                slice = lateSlice ? null : SliceAt(currentStart, keys.Count);
+                slotByKey = slice?.SlotByKey ?? [];
+            }
+
+            if (lateSlice)
+            {
+                _late[lateCount++] = i;
+                continue;
+            }
+
+            var id = keys.IdOfLongKey(keyValues[i]);
+            if ((uint)id >= (uint)slotByKey.Length)
+            {
+                slice!.EnsureKeys(keys.Count);
+                slotByKey = slice.SlotByKey;
+            }
+
+            var slot = slotByKey[id];
+            if (slot < 0)
+            {
+                slot = NewGroup(slice!, id);
+                // Allocating may have grown the accumulator arrays.
+                counts = hasCount ? _fusedCounts[0].Counts : counts;
+                sums = hasSum ? sumAccumulator!.Sums : sums;
+                sumCounts = hasSum ? sumAccumulator!.Counts : sumCounts;
+            }
+
+            if (hasCount)
+            {
+                counts[slot]++;
+            }
+
+            if (hasSum)
+            {
+                var a = sums[slot];
+                var b = prices[i];
+                var r = a + b;
+                if (((a ^ r) & (b ^ r)) < 0)
+                {
+                    sumAccumulator!.ReportOverflow(batch, i, output);
+                    continue;
+                }
+
+                sums[slot] = r;
+                sumCounts[slot]++;
+            }
+        }
+
+        if (lateCount > 0)
+        {
+            var late = batch.Pool.Rent(batch.Schema, batch.Capacity);
+            BatchGather.Append(batch, _late.AsSpan(0, lateCount), late);
+            output.EmitSide(LateTag, late);
+        }
+
+        batch.Dispose();
+        if (_combiner)
+        {
+            EmitPartials(output);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowShortColumns() => throw new InvalidOperationException("a column holds fewer values than the batch's row count");
+
     /// <summary>Combiner mode: emits every (key, slice) group accumulated from the batch as one partial row, then forgets them.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void EmitPartials(IOperatorOutput output)
@@ -156,10 +286,13 @@ public sealed class WindowAggregateOperator : IOperator
         foreach (var (start, slice) in _state.Slices)
         {
             WriteSlice(slice, start, start + _sliceLength, ref result, output);
-            foreach (var id in slice.KeyIds)
-            {
-                _state.Slots.Release(slice.SlotByKey[id]);
-            }
+        }
+
+        // Every slot of a combiner belongs to a slice emitted above: free them all at once and keep the slices' arrays.
+        _state.Slots.ReleaseAll();
+        foreach (var (_, slice) in _state.Slices)
+        {
+            _state.SpareSlices.Push(slice);
         }
 
         _state.Slices.Clear();
@@ -215,7 +348,15 @@ public sealed class WindowAggregateOperator : IOperator
     {
         if (!_state.Slices.TryGetValue(start, out var slice))
         {
-            slice = new WindowAggregateState.Slice(start);
+            if (_state.SpareSlices.TryPop(out slice))
+            {
+                slice.Reuse(start);
+            }
+            else
+            {
+                slice = new WindowAggregateState.Slice(start);
+            }
+
             _state.Slices.Add(start, slice);
         }
 
@@ -415,6 +556,8 @@ public sealed class WindowAggregateOperator : IOperator
         {
             _state.Slots.Release(slice.SlotByKey[id]);
         }
+
+        _state.SpareSlices.Push(slice);
     }
 
     private static void EmitOrDispose(ColumnBatch batch, IOperatorOutput output)

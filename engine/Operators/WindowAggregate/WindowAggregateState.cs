@@ -23,6 +23,9 @@ internal sealed class WindowAggregateState
     /// <summary>Open slices by start.</summary>
     public SortedDictionary<long, Slice> Slices { get; } = [];
 
+    /// <summary>Emptied slices kept for reuse.</summary>
+    public Stack<Slice> SpareSlices { get; } = new();
+
     /// <summary>The start of the last window that fired (windows fire in start order).</summary>
     public long LastFiredStart { get; set; } = long.MinValue;
 
@@ -32,7 +35,19 @@ internal sealed class WindowAggregateState
     /// <summary>One slice: the groups (keys) that have rows in [Start, Start + slice length).</summary>
     internal sealed class Slice(long start)
     {
-        public long Start { get; } = start;
+        public long Start { get; private set; } = start;
+
+        /// <summary>Empties the slice for reuse at <paramref name="start"/> (keeps its arrays, so steady state allocates nothing).</summary>
+        public void Reuse(long start)
+        {
+            Start = start;
+            foreach (var id in KeyIds)
+            {
+                SlotByKey[id] = -1;
+            }
+
+            KeyIds.Clear();
+        }
 
         /// <summary>Slot per key id, -1 when the key has no row in the slice.</summary>
         public int[] SlotByKey { get; private set; } = Fill(new int[64]);

@@ -42,6 +42,21 @@ internal sealed class AggregateSlots
         return slot;
     }
 
+    /// <summary>
+    /// Allocates a slot without resetting the accumulators: for callers that own every accumulator's arrays and zero the
+    /// slot themselves (the fused window path).
+    /// </summary>
+    public int AllocateUnreset()
+    {
+        var slot = _free.Count > 0 ? _free.Pop() : _next++;
+        if (slot >= _capacity)
+        {
+            Grow(_capacity * 2);
+        }
+
+        return slot;
+    }
+
     public void Release(int slot)
     {
         foreach (var a in _holdingReferences)

@@ -65,9 +65,9 @@ public sealed class WindowAggregateOperator : IOperator
         var accumulators = _state.Slots.Accumulators;
         var counts = accumulators.OfType<CountAccumulator>().Where(c => c.CountsEveryRow).ToArray();
         var sums = accumulators.OfType<IntegerSumAccumulator<long>>().Where(a => a.IsPlainLongSum).ToArray();
-        if (_state.Keys.SingleLongColumn >= 0 && counts.Length <= 1 && sums.Length <= 1 && counts.Length + sums.Length == accumulators.Length)
+        if (_state.Keys.SingleLongColumn >= 0 && counts.Length <= 1 && sums.Length <= 2 && counts.Length + sums.Length == accumulators.Length)
         {
-            // One BIGINT key with COUNT(*) and/or SUM(BIGINT): key lookup, slot and accumulation run in one pass.
+            // One BIGINT key with COUNT(*) and up to two SUM(BIGINT) (the global phase sums two partial columns): key lookup, slot and accumulation run in one pass.
             _fusedKeyColumn = _state.Keys.SingleLongColumn;
             _fusedCounts = counts;
             _fusedSums = sums;
@@ -90,7 +90,7 @@ public sealed class WindowAggregateOperator : IOperator
         }
 
         if (_fusedKeyColumn >= 0 && !batch.HasFiltered && !batch.Columns[_fusedKeyColumn].HasNulls
-            && !batch.Columns[_spec.EventTimeColumn].HasNulls && (_fusedSums.Length == 0 || !batch.Columns[_fusedSums[0].Spec.InputColumn].HasNulls))
+            && !batch.Columns[_spec.EventTimeColumn].HasNulls && !SumInputsHaveNulls(batch))
         {
             OnBatchFused(batch, output);
             return;
@@ -188,13 +188,18 @@ public sealed class WindowAggregateOperator : IOperator
         long[] counts = hasCount ? _fusedCounts[0].Counts : [];
         long[] sums = hasSum ? sumAccumulator!.Sums : [];
         long[] sumCounts = hasSum ? sumAccumulator!.Counts : [];
+        var hasSum2 = _fusedSums.Length > 1;
+        var sumAccumulator2 = hasSum2 ? _fusedSums[1] : null;
+        var prices2 = hasSum2 ? batch.ColumnAt<long>(sumAccumulator2!.Spec.InputColumn).Values : [];
+        long[] sums2 = hasSum2 ? sumAccumulator2!.Sums : [];
+        long[] sumCounts2 = hasSum2 ? sumAccumulator2!.Counts : [];
         var sliceLength = _sliceLength;
         var currentStart = long.MinValue;
         WindowAggregateState.Slice? slice = null;
         int[] slotByKey = [];
         var lateSlice = false;
         var lateCount = 0;
-        if (n > ts.Length || n > keyValues.Length || (hasSum && n > prices.Length))
+        if (n > ts.Length || n > keyValues.Length || (hasSum && n > prices.Length) || (hasSum2 && n > prices2.Length))
         {
             ThrowShortColumns();
         }
@@ -233,11 +238,29 @@ public sealed class WindowAggregateOperator : IOperator
             var slot = slotByKey[id];
             if (slot < 0)
             {
-                slot = NewGroup(slice!, id);
-                // Allocating may have grown the accumulator arrays.
+                slot = NewFusedGroup(slice!, id);
+                // Allocating may have grown the accumulator arrays; the fused accumulators are all there is, so the new slot is zeroed here.
                 counts = hasCount ? _fusedCounts[0].Counts : counts;
                 sums = hasSum ? sumAccumulator!.Sums : sums;
                 sumCounts = hasSum ? sumAccumulator!.Counts : sumCounts;
+                sums2 = hasSum2 ? sumAccumulator2!.Sums : sums2;
+                sumCounts2 = hasSum2 ? sumAccumulator2!.Counts : sumCounts2;
+                if (hasCount)
+                {
+                    counts[slot] = 0;
+                }
+
+                if (hasSum)
+                {
+                    sums[slot] = 0;
+                    sumCounts[slot] = 0;
+                }
+
+                if (hasSum2)
+                {
+                    sums2[slot] = 0;
+                    sumCounts2[slot] = 0;
+                }
             }
 
             if (hasCount)
@@ -252,12 +275,30 @@ public sealed class WindowAggregateOperator : IOperator
                 var r = a + b;
                 if (((a ^ r) & (b ^ r)) < 0)
                 {
+                    // The overflowing row is left out of this sum only; the other aggregates still take it.
                     sumAccumulator!.ReportOverflow(batch, i, output);
-                    continue;
                 }
+                else
+                {
+                    sums[slot] = r;
+                    sumCounts[slot]++;
+                }
+            }
 
-                sums[slot] = r;
-                sumCounts[slot]++;
+            if (hasSum2)
+            {
+                var a = sums2[slot];
+                var b = prices2[i];
+                var r = a + b;
+                if (((a ^ r) & (b ^ r)) < 0)
+                {
+                    sumAccumulator2!.ReportOverflow(batch, i, output);
+                }
+                else
+                {
+                    sums2[slot] = r;
+                    sumCounts2[slot]++;
+                }
             }
         }
 
@@ -273,6 +314,19 @@ public sealed class WindowAggregateOperator : IOperator
         {
             EmitPartials(output);
         }
+    }
+
+    private bool SumInputsHaveNulls(ColumnBatch batch)
+    {
+        foreach (var a in _fusedSums)
+        {
+            if (batch.Columns[a.Spec.InputColumn].HasNulls)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -330,6 +384,14 @@ public sealed class WindowAggregateOperator : IOperator
     private int NewGroup(WindowAggregateState.Slice slice, int id)
     {
         var slot = _state.Slots.Allocate();
+        slice.SlotByKey[id] = slot;
+        slice.KeyIds.Add(id);
+        return slot;
+    }
+
+    private int NewFusedGroup(WindowAggregateState.Slice slice, int id)
+    {
+        var slot = _state.Slots.AllocateUnreset();
         slice.SlotByKey[id] = slot;
         slice.KeyIds.Add(id);
         return slot;

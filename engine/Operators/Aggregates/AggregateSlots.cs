@@ -26,6 +26,7 @@ internal sealed class AggregateSlots
     /// <summary>Slots in use.</summary>
     public int InUse => _next - _free.Count;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public int Allocate()
     {
         var slot = _free.Count > 0 ? _free.Pop() : _next++;
@@ -46,6 +47,7 @@ internal sealed class AggregateSlots
     /// Allocates a slot without resetting the accumulators: for callers that own every accumulator's arrays and zero the
     /// slot themselves (the fused window path).
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public int AllocateUnreset()
     {
         var slot = _free.Count > 0 ? _free.Pop() : _next++;
@@ -57,6 +59,7 @@ internal sealed class AggregateSlots
         return slot;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Release(int slot)
     {
         foreach (var a in _holdingReferences)
@@ -91,6 +94,7 @@ internal sealed class AggregateSlots
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Merge(int from, int into)
     {
         foreach (var a in Accumulators)

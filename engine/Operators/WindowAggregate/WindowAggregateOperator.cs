@@ -380,7 +380,7 @@ public sealed class WindowAggregateOperator : IOperator
         }
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private int NewGroup(WindowAggregateState.Slice slice, int id)
     {
         var slot = _state.Slots.Allocate();
@@ -389,6 +389,7 @@ public sealed class WindowAggregateOperator : IOperator
         return slot;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int NewFusedGroup(WindowAggregateState.Slice slice, int id)
     {
         var slot = _state.Slots.AllocateUnreset();
@@ -449,6 +450,7 @@ public sealed class WindowAggregateOperator : IOperator
         return t - (rem < 0 ? rem + unit : rem);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Fire(long watermark, IOperatorOutput output)
     {
         ColumnBatch? result = null;
@@ -495,6 +497,7 @@ public sealed class WindowAggregateOperator : IOperator
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitWindow(long start, ref ColumnBatch? result, IOperatorOutput output)
     {
         var end = start + _size;
@@ -610,6 +613,7 @@ public sealed class WindowAggregateOperator : IOperator
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReleaseSlice(long start)
     {
         var slice = _state.Slices[start];

@@ -106,6 +106,12 @@ internal sealed class CountAccumulator(AggregateSpec spec, bool countNulls) : Ac
 {
     private long[] _counts = [];
 
+    /// <summary>The per-slot counts (the fused window path updates them in its own loop; re-read after slots grow).</summary>
+    internal long[] Counts => _counts;
+
+    /// <summary>True for COUNT(*) without FILTER: every live row counts.</summary>
+    internal bool CountsEveryRow => countNulls && Spec.FilterColumn < 0;
+
     public override void EnsureCapacity(int slots) => Grow(ref _counts, slots);
 
     public override void Reset(int slot) => _counts[slot] = 0;
@@ -166,6 +172,18 @@ internal sealed class IntegerSumAccumulator<T>(AggregateSpec spec, string column
 {
     private long[] _sums = [];
     private long[] _counts = [];
+
+    /// <summary>The per-slot sums (the fused window path updates them in its own loop; re-read after slots grow).</summary>
+    internal long[] Sums => _sums;
+
+    /// <summary>The per-slot counts of summed rows (0 = the SUM is NULL).</summary>
+    internal long[] Counts => _counts;
+
+    /// <summary>True for SUM over BIGINT without FILTER (what the fused window path handles).</summary>
+    internal bool IsPlainLongSum => !average && typeof(T) == typeof(long) && Spec.FilterColumn < 0;
+
+    /// <summary>Sends row <paramref name="row"/> to the dead letters: adding it overflows BIGINT.</summary>
+    internal void ReportOverflow(ColumnBatch batch, int row, IOperatorOutput output) => Overflow(batch, row, output);
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public override void WriteMany(ReadOnlySpan<int> slots, Column target, int firstRow)

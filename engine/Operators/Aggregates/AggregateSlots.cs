@@ -26,6 +26,7 @@ internal sealed class AggregateSlots
     /// <summary>Slots in use.</summary>
     public int InUse => _next - _free.Count;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public int Allocate()
     {
         var slot = _free.Count > 0 ? _free.Pop() : _next++;
@@ -42,6 +43,23 @@ internal sealed class AggregateSlots
         return slot;
     }
 
+    /// <summary>
+    /// Allocates a slot without resetting the accumulators: for callers that own every accumulator's arrays and zero the
+    /// slot themselves (the fused window path).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public int AllocateUnreset()
+    {
+        var slot = _free.Count > 0 ? _free.Pop() : _next++;
+        if (slot >= _capacity)
+        {
+            Grow(_capacity * 2);
+        }
+
+        return slot;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Release(int slot)
     {
         foreach (var a in _holdingReferences)
@@ -53,6 +71,21 @@ internal sealed class AggregateSlots
         _free.Push(slot);
     }
 
+    /// <summary>Frees every slot at once (a combiner forgets all its groups after each batch).</summary>
+    public void ReleaseAll()
+    {
+        foreach (var a in _holdingReferences)
+        {
+            for (var slot = 0; slot < _next; slot++)
+            {
+                a.Reset(slot);
+            }
+        }
+
+        _free.Clear();
+        _next = 0;
+    }
+
     public void AddRows(ColumnBatch batch, int[] slots, IOperatorOutput output, int sign)
     {
         foreach (var a in Accumulators)
@@ -61,6 +94,7 @@ internal sealed class AggregateSlots
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Merge(int from, int into)
     {
         foreach (var a in Accumulators)

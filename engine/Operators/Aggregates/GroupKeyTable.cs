@@ -31,6 +31,13 @@ internal sealed class GroupKeyTable
 
     public int Count { get; private set; }
 
+    /// <summary>The key column when the key is one BIGINT/TIMESTAMP column (the fused window path reads it directly), else -1.</summary>
+    public int SingleLongColumn => _singleInteger && KeyTypes[0] is DataType.Int64 or DataType.Timestamp ? _keyColumns[0] : -1;
+
+    /// <summary>The id of non-NULL single-integer key <paramref name="key"/>, interning it when new.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int IdOfLongKey(long key) => IdOfLong(key);
+
     public DataType[] KeyTypes { get; }
 
     /// <summary>Writes the key id of every live row into <paramref name="ids"/> (-1 for rows filtered out).</summary>

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Streams.Engine.Data;
+using Streams.Engine.Operators.Aggregates;
 using Streams.Engine.Runtime;
 using Streams.Engine.Runtime.Exchange;
 
@@ -30,6 +31,9 @@ public sealed class WindowAggregateOperator : IOperator
     private int[] _slotScratch = [];
     private readonly List<int> _mergeKeys = [];
     private readonly bool _combiner;
+    private readonly int _fusedKeyColumn;
+    private readonly CountAccumulator[] _fusedCounts = [];
+    private readonly IntegerSumAccumulator<long>[] _fusedSums = [];
 
     /// <summary>Creates the operator for rows of <paramref name="input"/>; output batches come from <paramref name="pool"/>.</summary>
     public WindowAggregateOperator(Schema input, WindowAggregateSpec spec, OutputTag lateTag, BatchPool pool, int batchSize = BatchPool.DefaultCapacity)
@@ -57,6 +61,17 @@ public sealed class WindowAggregateOperator : IOperator
         _slide = spec.Window.SlideMs;
         _sliceLength = Gcd(_size, _slide);
         _offset = spec.Window.OffsetMs;
+        _fusedKeyColumn = -1;
+        var accumulators = _state.Slots.Accumulators;
+        var counts = accumulators.OfType<CountAccumulator>().Where(c => c.CountsEveryRow).ToArray();
+        var sums = accumulators.OfType<IntegerSumAccumulator<long>>().Where(a => a.IsPlainLongSum).ToArray();
+        if (_state.Keys.SingleLongColumn >= 0 && counts.Length <= 1 && sums.Length <= 2 && counts.Length + sums.Length == accumulators.Length)
+        {
+            // One BIGINT key with COUNT(*) and up to two SUM(BIGINT) (the global phase sums two partial columns): key lookup, slot and accumulation run in one pass.
+            _fusedKeyColumn = _state.Keys.SingleLongColumn;
+            _fusedCounts = counts;
+            _fusedSums = sums;
+        }
     }
 
     /// <summary>The side output late rows go to (input schema).</summary>
@@ -72,6 +87,13 @@ public sealed class WindowAggregateOperator : IOperator
             _ids = new int[batch.Capacity];
             _slots = new int[batch.Capacity];
             _late = new int[batch.Capacity];
+        }
+
+        if (_fusedKeyColumn >= 0 && !batch.HasFiltered && !batch.Columns[_fusedKeyColumn].HasNulls
+            && !batch.Columns[_spec.EventTimeColumn].HasNulls && !SumInputsHaveNulls(batch))
+        {
+            OnBatchFused(batch, output);
+            return;
         }
 
         var ids = _ids;
@@ -148,6 +170,168 @@ public sealed class WindowAggregateOperator : IOperator
         }
     }
 
+    /// <summary>
+    /// The single-BIGINT-key COUNT(*)/SUM(BIGINT) path for batches without filtered rows or NULLs: one loop interns the
+    /// key, finds the (key, slice) slot and updates the count and sum, instead of one pass per step.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void OnBatchFused(ColumnBatch batch, IOperatorOutput output)
+    {
+        var n = batch.Count;
+        var keys = _state.Keys;
+        var ts = batch.ColumnAt<long>(_spec.EventTimeColumn).Values;
+        var keyValues = batch.ColumnAt<long>(_fusedKeyColumn).Values;
+        var hasCount = _fusedCounts.Length > 0;
+        var hasSum = _fusedSums.Length > 0;
+        var sumAccumulator = hasSum ? _fusedSums[0] : null;
+        var prices = hasSum ? batch.ColumnAt<long>(sumAccumulator!.Spec.InputColumn).Values : [];
+        long[] counts = hasCount ? _fusedCounts[0].Counts : [];
+        long[] sums = hasSum ? sumAccumulator!.Sums : [];
+        long[] sumCounts = hasSum ? sumAccumulator!.Counts : [];
+        var hasSum2 = _fusedSums.Length > 1;
+        var sumAccumulator2 = hasSum2 ? _fusedSums[1] : null;
+        var prices2 = hasSum2 ? batch.ColumnAt<long>(sumAccumulator2!.Spec.InputColumn).Values : [];
+        long[] sums2 = hasSum2 ? sumAccumulator2!.Sums : [];
+        long[] sumCounts2 = hasSum2 ? sumAccumulator2!.Counts : [];
+        var sliceLength = _sliceLength;
+        var currentStart = long.MinValue;
+        WindowAggregateState.Slice? slice = null;
+        int[] slotByKey = [];
+        var lateSlice = false;
+        var lateCount = 0;
+        if (n > ts.Length || n > keyValues.Length || (hasSum && n > prices.Length) || (hasSum2 && n > prices2.Length))
+        {
+            ThrowShortColumns();
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            var t = ts[i];
+            // One unsigned compare keeps rows of the current slice off the division.
+            if ((ulong)(t - currentStart) >= (ulong)sliceLength)
+            {
+                if (!EventTime.IsValid(t))
+                {
+                    RejectTimestamp(batch, i, output);
+                    continue;
+                }
+
+                currentStart = FloorTo(t, sliceLength);
+                lateSlice = IsLate(currentStart);
+                slice = lateSlice ? null : SliceAt(currentStart, keys.Count);
+                slotByKey = slice?.SlotByKey ?? [];
+            }
+
+            if (lateSlice)
+            {
+                _late[lateCount++] = i;
+                continue;
+            }
+
+            var id = keys.IdOfLongKey(keyValues[i]);
+            if ((uint)id >= (uint)slotByKey.Length)
+            {
+                slice!.EnsureKeys(keys.Count);
+                slotByKey = slice.SlotByKey;
+            }
+
+            var slot = slotByKey[id];
+            if (slot < 0)
+            {
+                slot = NewFusedGroup(slice!, id);
+                // Allocating may have grown the accumulator arrays; the fused accumulators are all there is, so the new slot is zeroed here.
+                counts = hasCount ? _fusedCounts[0].Counts : counts;
+                sums = hasSum ? sumAccumulator!.Sums : sums;
+                sumCounts = hasSum ? sumAccumulator!.Counts : sumCounts;
+                sums2 = hasSum2 ? sumAccumulator2!.Sums : sums2;
+                sumCounts2 = hasSum2 ? sumAccumulator2!.Counts : sumCounts2;
+                if (hasCount)
+                {
+                    counts[slot] = 0;
+                }
+
+                if (hasSum)
+                {
+                    sums[slot] = 0;
+                    sumCounts[slot] = 0;
+                }
+
+                if (hasSum2)
+                {
+                    sums2[slot] = 0;
+                    sumCounts2[slot] = 0;
+                }
+            }
+
+            if (hasCount)
+            {
+                counts[slot]++;
+            }
+
+            if (hasSum)
+            {
+                var a = sums[slot];
+                var b = prices[i];
+                var r = a + b;
+                if (((a ^ r) & (b ^ r)) < 0)
+                {
+                    // The overflowing row is left out of this sum only; the other aggregates still take it.
+                    sumAccumulator!.ReportOverflow(batch, i, output);
+                }
+                else
+                {
+                    sums[slot] = r;
+                    sumCounts[slot]++;
+                }
+            }
+
+            if (hasSum2)
+            {
+                var a = sums2[slot];
+                var b = prices2[i];
+                var r = a + b;
+                if (((a ^ r) & (b ^ r)) < 0)
+                {
+                    sumAccumulator2!.ReportOverflow(batch, i, output);
+                }
+                else
+                {
+                    sums2[slot] = r;
+                    sumCounts2[slot]++;
+                }
+            }
+        }
+
+        if (lateCount > 0)
+        {
+            var late = batch.Pool.Rent(batch.Schema, batch.Capacity);
+            BatchGather.Append(batch, _late.AsSpan(0, lateCount), late);
+            output.EmitSide(LateTag, late);
+        }
+
+        batch.Dispose();
+        if (_combiner)
+        {
+            EmitPartials(output);
+        }
+    }
+
+    private bool SumInputsHaveNulls(ColumnBatch batch)
+    {
+        foreach (var a in _fusedSums)
+        {
+            if (batch.Columns[a.Spec.InputColumn].HasNulls)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowShortColumns() => throw new InvalidOperationException("a column holds fewer values than the batch's row count");
+
     /// <summary>Combiner mode: emits every (key, slice) group accumulated from the batch as one partial row, then forgets them.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void EmitPartials(IOperatorOutput output)
@@ -156,9 +340,15 @@ public sealed class WindowAggregateOperator : IOperator
         foreach (var (start, slice) in _state.Slices)
         {
             WriteSlice(slice, start, start + _sliceLength, ref result, output);
-            foreach (var id in slice.KeyIds)
+        }
+
+        // Every slot of a combiner belongs to a slice emitted above: free them all at once and keep the slices' arrays.
+        _state.Slots.ReleaseAll();
+        foreach (var (_, slice) in _state.Slices)
+        {
+            if (_state.SpareSlices.Count < WindowAggregateState.MaxSpareSlices)
             {
-                _state.Slots.Release(slice.SlotByKey[id]);
+                _state.SpareSlices.Push(slice);
             }
         }
 
@@ -193,10 +383,19 @@ public sealed class WindowAggregateOperator : IOperator
         }
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private int NewGroup(WindowAggregateState.Slice slice, int id)
     {
         var slot = _state.Slots.Allocate();
+        slice.SlotByKey[id] = slot;
+        slice.KeyIds.Add(id);
+        return slot;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int NewFusedGroup(WindowAggregateState.Slice slice, int id)
+    {
+        var slot = _state.Slots.AllocateUnreset();
         slice.SlotByKey[id] = slot;
         slice.KeyIds.Add(id);
         return slot;
@@ -215,9 +414,9 @@ public sealed class WindowAggregateOperator : IOperator
     {
         if (!_state.Slices.TryGetValue(start, out var slice))
         {
-            if (_state.FreeSlices.TryPop(out slice))
+            if (_state.SpareSlices.TryPop(out slice))
             {
-                slice.Reset(start);
+                slice.Reuse(start);
             }
             else
             {
@@ -254,6 +453,7 @@ public sealed class WindowAggregateOperator : IOperator
         return t - (rem < 0 ? rem + unit : rem);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Fire(long watermark, IOperatorOutput output)
     {
         ColumnBatch? result = null;
@@ -300,6 +500,7 @@ public sealed class WindowAggregateOperator : IOperator
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitWindow(long start, ref ColumnBatch? result, IOperatorOutput output)
     {
         var end = start + _size;
@@ -415,6 +616,7 @@ public sealed class WindowAggregateOperator : IOperator
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReleaseSlice(long start)
     {
         var slice = _state.Slices[start];
@@ -424,10 +626,9 @@ public sealed class WindowAggregateOperator : IOperator
             _state.Slots.Release(slice.SlotByKey[id]);
         }
 
-        // A handful of fired slices is enough to cover the slices open at once (size / slide + disorder).
-        if (_state.FreeSlices.Count < 16)
+        if (_state.SpareSlices.Count < WindowAggregateState.MaxSpareSlices)
         {
-            _state.FreeSlices.Push(slice);
+            _state.SpareSlices.Push(slice);
         }
     }
 

@@ -23,11 +23,14 @@ internal sealed class WindowAggregateState
     /// <summary>Open slices by start.</summary>
     public SortedDictionary<long, Slice> Slices { get; } = [];
 
+    /// <summary>Emptied slices kept for reuse, so a long run does not allocate a key → slot array per slice.</summary>
+    public Stack<Slice> SpareSlices { get; } = new();
+
+    /// <summary>Spare slices kept at most: enough to cover the slices open at once (size / slide + disorder).</summary>
+    public const int MaxSpareSlices = 16;
+
     /// <summary>The start of the last window that fired (windows fire in start order).</summary>
     public long LastFiredStart { get; set; } = long.MinValue;
-
-    /// <summary>Fired slices kept for reuse, so a long run does not allocate a key → slot array per slice.</summary>
-    public Stack<Slice> FreeSlices { get; } = new();
 
     /// <summary>The last watermark seen.</summary>
     public long Watermark { get; set; } = long.MinValue;
@@ -35,7 +38,19 @@ internal sealed class WindowAggregateState
     /// <summary>One slice: the groups (keys) that have rows in [Start, Start + slice length).</summary>
     internal sealed class Slice(long start)
     {
-        public long Start { get; set; } = start;
+        public long Start { get; private set; } = start;
+
+        /// <summary>Empties the slice for reuse at <paramref name="start"/> (keeps its arrays, so steady state allocates nothing).</summary>
+        public void Reuse(long start)
+        {
+            Start = start;
+            foreach (var id in KeyIds)
+            {
+                SlotByKey[id] = -1;
+            }
+
+            KeyIds.Clear();
+        }
 
         /// <summary>Slot per key id, -1 when the key has no row in the slice.</summary>
         public int[] SlotByKey { get; private set; } = Fill(new int[64]);
@@ -51,18 +66,6 @@ internal sealed class WindowAggregateState
                 SlotByKey.CopyTo(grown, 0);
                 SlotByKey = grown;
             }
-        }
-
-        /// <summary>Empties the slice for reuse at <paramref name="start"/>: only the entries of present keys are reset.</summary>
-        public void Reset(long start)
-        {
-            foreach (var id in KeyIds)
-            {
-                SlotByKey[id] = -1;
-            }
-
-            KeyIds.Clear();
-            Start = start;
         }
 
         private static int[] Fill(int[] a)

@@ -44,6 +44,32 @@ public class BadInputTests : PooledBatchTest
     }
 
     [Fact]
+    public async Task Sum_overflow_on_the_fused_bigint_key_path_dead_letters_the_row_and_count_still_takes_it()
+    {
+        // One BIGINT key with COUNT(*) + SUM(BIGINT) and no NULLs runs the fused single-pass loop.
+        var schema = new Schema([new Field("id", DataType.Int64), new Field("big", DataType.Int64), new Field("ts", DataType.Timestamp)], 2);
+        var rows = new List<object?[]>
+        {
+            new object?[] { 7L, long.MaxValue - 1, 10L },
+            new object?[] { 7L, 5L, 20L },
+            new object?[] { 8L, 3L, 30L },
+            new object?[] { 7L, -4L, 1500L },
+        };
+        var graph = new JobGraph(new JobOptions { Parallelism = 2, Pool = Pool });
+        var sink = new CollectingSink();
+        var spec = new WindowAggregateSpec(2, WindowSpec.Tumble(1000), [0], [AggregateSpec.CountStar("n"), AggregateSpec.Sum(1, "s")]);
+        graph.Source("ids", new InMemorySource(schema, [rows], 4, Pool), schema, new WatermarkStrategy(2, 0)).KeyBy(0).WindowAggregate(spec).To(sink);
+        var job = graph.Build();
+        await job.RunAsync();
+
+        Assert.Equal(
+            new[] { "+I[7, 0, 1000, 2, 9223372036854775806]", "+I[8, 0, 1000, 1, 3]", "+I[7, 1000, 2000, 1, -4]" }.Order(StringComparer.Ordinal),
+            sink.Rows.Select(r => r.ToString()).Order(StringComparer.Ordinal));
+        Assert.Equal(1, job.Metrics.Errors);
+        Assert.Contains(job.DeadLetters, d => d.Reason.Contains("SUM(big) overflows BIGINT", StringComparison.Ordinal) && d.Raw.Contains("big=5", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_projection_that_throws_on_one_row_dead_letters_that_row_and_keeps_the_rest()
     {
         var rows = Enumerable.Range(0, 10).Select(i => new object?[] { "s" + i, (long)i, 1.0, (long)i }).ToList();

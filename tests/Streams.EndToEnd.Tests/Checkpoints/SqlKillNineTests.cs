@@ -13,6 +13,7 @@ namespace Streams.EndToEnd.Tests.Checkpoints;
 public sealed class SqlKillNineTests : IDisposable
 {
     private const int Rows = 1_000_000;
+    private const int WindowRows = 2_000_000;
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "streams-sqlkill9-" + Guid.NewGuid().ToString("N"));
 
     public void Dispose()
@@ -23,10 +24,12 @@ public sealed class SqlKillNineTests : IDisposable
         }
     }
 
-    private Process Start()
+    private Process Start() => Start(_dir);
+
+    private static Process Start(string dir)
     {
         var (host, prefix) = CheckpointSoak.WorkerCommand();
-        var info = new ProcessStartInfo(host) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _dir };
+        var info = new ProcessStartInfo(host) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
         foreach (var arg in prefix.Concat(["run", "q.sql", "--state-dir", "state", "--checkpoint-interval", "100ms", "--parallelism", "2"]))
         {
             info.ArgumentList.Add(arg);
@@ -71,29 +74,7 @@ public sealed class SqlKillNineTests : IDisposable
             CREATE TABLE out_t (id BIGINT, tripled BIGINT, name VARCHAR) WITH (connector = 'file', path = 'out', format = 'json');
             INSERT INTO out_t SELECT id, id * 3, name FROM s WHERE k <> 3;
             """);
-        var random = new Random(17);
-        var kills = 0;
-        var completedEarly = 0;
-        while (kills < 20)
-        {
-            using var process = Start();
-            if (process.WaitForExit(TimeSpan.FromMilliseconds(random.Next(200, 1_200))))
-            {
-                Assert.Equal(0, process.ExitCode);
-                completedEarly++;
-                break;
-            }
-
-            process.Kill();
-            process.WaitForExit();
-            kills++;
-        }
-
-        using (var last = Start())
-        {
-            last.WaitForExit();
-            Assert.Equal(0, last.ExitCode);
-        }
+        var kills = KillRepeatedly(_dir, new Random(17));
 
         var expected = Enumerable.Range(0, Rows).Where(i => i % 13 != 3).Select(i => (long)i).ToList();
         var ids = VisibleIds();
@@ -110,5 +91,85 @@ public sealed class SqlKillNineTests : IDisposable
         }
 
         Assert.Equal(expected.Count, VisibleIds().Count);
+    }
+
+    /// <summary>Starts the job in <paramref name="dir"/> and SIGKILLs it after a random run time, up to 20 times or until a run finishes, then runs it to the end; returns the kills.</summary>
+    private static int KillRepeatedly(string dir, Random random, int minRunMs = 200, int maxRunMs = 1_200)
+    {
+        var kills = 0;
+        while (kills < 20)
+        {
+            using var process = Start(dir);
+            if (process.WaitForExit(TimeSpan.FromMilliseconds(random.Next(minRunMs, maxRunMs))))
+            {
+                Assert.Equal(0, process.ExitCode);
+                break;
+            }
+
+            process.Kill();
+            process.WaitForExit();
+            kills++;
+        }
+
+        using var last = Start(dir);
+        last.WaitForExit();
+        Assert.Equal(0, last.ExitCode);
+        return kills;
+    }
+
+    private static List<string> SinkLines(string dir)
+    {
+        var lines = Directory.EnumerateFiles(Path.Combine(dir, "out")).Where(f => !Path.GetFileName(f).StartsWith('.')).SelectMany(File.ReadLines).ToList();
+        lines.Sort(StringComparer.Ordinal);
+        return lines;
+    }
+
+    [Fact]
+    public void A_SQL_tumbling_window_aggregate_killed_with_SIGKILL_writes_exactly_the_uninterrupted_output()
+    {
+        var reference = _dir + "-reference";
+        try
+        {
+            var input = new StringBuilder();
+            for (var i = 0; i < WindowRows; i++)
+            {
+                // Mild disorder (within the 1 s watermark delay) so windows stay open across checkpoints and restarts.
+                var ts = i * 3L + (i * 7919L % 500);
+                input.Append(CultureInfo.InvariantCulture, $"{{\"id\":{i},\"k\":{i * 31 % 50},\"v\":{i % 97},\"ts\":{ts}}}\n");
+            }
+
+            const string Query = """
+                CREATE STREAM s (id BIGINT, k BIGINT, v BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH (connector = 'file', path = 'in.ndjson', format = 'json');
+                CREATE TABLE out_t (window_start TIMESTAMP(3), k BIGINT, n BIGINT, total BIGINT, hi BIGINT, kinds BIGINT) WITH (connector = 'file', path = 'out', format = 'json');
+                INSERT INTO out_t SELECT window_start, k, COUNT(*) AS n, SUM(v) AS total, MAX(v) AS hi, COUNT(DISTINCT id % 7) AS kinds
+                FROM TABLE(TUMBLE(TABLE s, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end, k;
+                """;
+            foreach (var dir in new[] { _dir, reference })
+            {
+                Directory.CreateDirectory(dir);
+                File.WriteAllText(Path.Combine(dir, "in.ndjson"), input.ToString());
+                File.WriteAllText(Path.Combine(dir, "q.sql"), Query);
+            }
+
+            using (var uninterrupted = Start(reference))
+            {
+                uninterrupted.WaitForExit();
+                Assert.Equal(0, uninterrupted.ExitCode);
+            }
+
+            var kills = KillRepeatedly(_dir, new Random(23), 150, 700);
+
+            var expected = SinkLines(reference);
+            Assert.True(expected.Count >= WindowRows * 3 / 10_000 * 50, $"the uninterrupted run wrote only {expected.Count} rows");
+            Assert.True(kills >= 5, $"only {kills} kills before the job finished");
+            Assert.Equal(expected, SinkLines(_dir));
+        }
+        finally
+        {
+            if (Directory.Exists(reference))
+            {
+                Directory.Delete(reference, recursive: true);
+            }
+        }
     }
 }

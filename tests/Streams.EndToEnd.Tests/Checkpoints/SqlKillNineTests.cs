@@ -124,31 +124,19 @@ public sealed class SqlKillNineTests : IDisposable
         return lines;
     }
 
-    [Fact]
-    public void A_SQL_tumbling_window_aggregate_killed_with_SIGKILL_writes_exactly_the_uninterrupted_output()
+    /// <summary>
+    /// Prepares the same job in the test folder and a reference folder, runs the reference once uninterrupted and the
+    /// test one under repeated SIGKILL, and requires the same sink rows as a multiset (sorted lines): none twice, none missing.
+    /// </summary>
+    private void AssertKilledRunMatchesUninterrupted(Action<string> prepare, int seed, int minimumRows)
     {
         var reference = _dir + "-reference";
         try
         {
-            var input = new StringBuilder();
-            for (var i = 0; i < WindowRows; i++)
-            {
-                // Mild disorder (within the 1 s watermark delay) so windows stay open across checkpoints and restarts.
-                var ts = i * 3L + (i * 7919L % 500);
-                input.Append(CultureInfo.InvariantCulture, $"{{\"id\":{i},\"k\":{i * 31 % 50},\"v\":{i % 97},\"ts\":{ts}}}\n");
-            }
-
-            const string Query = """
-                CREATE STREAM s (id BIGINT, k BIGINT, v BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH (connector = 'file', path = 'in.ndjson', format = 'json');
-                CREATE TABLE out_t (window_start TIMESTAMP(3), k BIGINT, n BIGINT, total BIGINT, hi BIGINT, kinds BIGINT) WITH (connector = 'file', path = 'out', format = 'json');
-                INSERT INTO out_t SELECT window_start, k, COUNT(*) AS n, SUM(v) AS total, MAX(v) AS hi, COUNT(DISTINCT id % 7) AS kinds
-                FROM TABLE(TUMBLE(TABLE s, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end, k;
-                """;
             foreach (var dir in new[] { _dir, reference })
             {
                 Directory.CreateDirectory(dir);
-                File.WriteAllText(Path.Combine(dir, "in.ndjson"), input.ToString());
-                File.WriteAllText(Path.Combine(dir, "q.sql"), Query);
+                prepare(dir);
             }
 
             using (var uninterrupted = Start(reference))
@@ -157,12 +145,14 @@ public sealed class SqlKillNineTests : IDisposable
                 Assert.Equal(0, uninterrupted.ExitCode);
             }
 
-            var kills = KillRepeatedly(_dir, new Random(23), 150, 700);
+            var kills = KillRepeatedly(_dir, new Random(seed), 150, 700);
 
             var expected = SinkLines(reference);
-            Assert.True(expected.Count >= WindowRows * 3 / 10_000 * 50, $"the uninterrupted run wrote only {expected.Count} rows");
+            Assert.True(expected.Count >= minimumRows, $"the uninterrupted run wrote only {expected.Count} rows");
             Assert.True(kills >= 5, $"only {kills} kills before the job finished");
-            Assert.Equal(expected, SinkLines(_dir));
+            var actual = SinkLines(_dir);
+            Assert.Equal(expected.Count, actual.Count);
+            Assert.Equal(expected, actual);
         }
         finally
         {
@@ -171,5 +161,55 @@ public sealed class SqlKillNineTests : IDisposable
                 Directory.Delete(reference, recursive: true);
             }
         }
+    }
+
+    [Fact]
+    public void A_SQL_tumbling_window_aggregate_killed_with_SIGKILL_writes_exactly_the_uninterrupted_output()
+    {
+        var input = new StringBuilder();
+        for (var i = 0; i < WindowRows; i++)
+        {
+            // Mild disorder (within the 1 s watermark delay) so windows stay open across checkpoints and restarts.
+            var ts = i * 3L + (i * 7919L % 500);
+            input.Append(CultureInfo.InvariantCulture, $"{{\"id\":{i},\"k\":{i * 31 % 50},\"v\":{i % 97},\"ts\":{ts}}}\n");
+        }
+
+        AssertKilledRunMatchesUninterrupted(dir =>
+        {
+            File.WriteAllText(Path.Combine(dir, "in.ndjson"), input.ToString());
+            File.WriteAllText(Path.Combine(dir, "q.sql"), """
+                CREATE STREAM s (id BIGINT, k BIGINT, v BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH (connector = 'file', path = 'in.ndjson', format = 'json');
+                CREATE TABLE out_t (window_start TIMESTAMP(3), k BIGINT, n BIGINT, total BIGINT, hi BIGINT, kinds BIGINT) WITH (connector = 'file', path = 'out', format = 'json');
+                INSERT INTO out_t SELECT window_start, k, COUNT(*) AS n, SUM(v) AS total, MAX(v) AS hi, COUNT(DISTINCT id % 7) AS kinds
+                FROM TABLE(TUMBLE(TABLE s, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end, k;
+                """);
+        }, seed: 23, minimumRows: WindowRows * 3 / 10_000 * 50);
+    }
+
+    [Fact]
+    public void A_SQL_interval_join_killed_with_SIGKILL_writes_exactly_the_uninterrupted_output()
+    {
+        var orders = new StringBuilder();
+        var payments = new StringBuilder();
+        for (var i = 0; i < WindowRows / 2; i++)
+        {
+            var ts = i * 2L + (i * 7919L % 300);
+            orders.Append(CultureInfo.InvariantCulture, $"{{\"id\":{i},\"amount\":{i % 1000},\"ts\":{ts}}}\n");
+            // Most payments fall inside the 1 s interval before their order, every 10th one outside it.
+            var paid = i % 10 == 0 ? ts - 1_500 : ts - (i * 131L % 900);
+            payments.Append(CultureInfo.InvariantCulture, $"{{\"order_id\":{i},\"paid\":{i % 1000},\"ts\":{paid}}}\n");
+        }
+
+        AssertKilledRunMatchesUninterrupted(dir =>
+        {
+            File.WriteAllText(Path.Combine(dir, "orders.ndjson"), orders.ToString());
+            File.WriteAllText(Path.Combine(dir, "payments.ndjson"), payments.ToString());
+            File.WriteAllText(Path.Combine(dir, "q.sql"), """
+                CREATE STREAM o (id BIGINT, amount BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '2' SECOND) WITH (connector = 'file', path = 'orders.ndjson', format = 'json');
+                CREATE STREAM p (order_id BIGINT, paid BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '2' SECOND) WITH (connector = 'file', path = 'payments.ndjson', format = 'json');
+                CREATE TABLE out_t (id BIGINT, amount BIGINT, paid BIGINT) WITH (connector = 'file', path = 'out', format = 'json');
+                INSERT INTO out_t SELECT o.id, o.amount, p.paid FROM o JOIN p ON o.id = p.order_id AND p.ts BETWEEN o.ts - INTERVAL '1' SECOND AND o.ts;
+                """);
+        }, seed: 29, minimumRows: WindowRows / 2 * 9 / 10);
     }
 }

@@ -149,7 +149,8 @@ public sealed class SqlKillNineTests : IDisposable
 
             var expected = SinkLines(reference);
             Assert.True(expected.Count >= minimumRows, $"the uninterrupted run wrote only {expected.Count} rows");
-            Assert.True(kills >= 5, $"only {kills} kills before the job finished");
+            // Runs of at most 0.7 s, each paying process start-up and recovery, cannot get through the input 20 times over.
+            Assert.Equal(20, kills);
             var actual = SinkLines(_dir);
             Assert.Equal(expected.Count, actual.Count);
             Assert.Equal(expected, actual);

@@ -74,7 +74,7 @@ public sealed class SqlKillNineTests : IDisposable
             CREATE TABLE out_t (id BIGINT, tripled BIGINT, name VARCHAR) WITH (connector = 'file', path = 'out', format = 'json');
             INSERT INTO out_t SELECT id, id * 3, name FROM s WHERE k <> 3;
             """);
-        var kills = KillRepeatedly(_dir, new Random(17));
+        var kills = KillRepeatedly(_dir, new Random(17), 150, 700);
 
         var expected = Enumerable.Range(0, Rows).Where(i => i % 13 != 3).Select(i => (long)i).ToList();
         var ids = VisibleIds();

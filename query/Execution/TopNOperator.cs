@@ -9,7 +9,7 @@ namespace Streams.Query.Execution;
 /// input ends, emits the first N of each partition in order with their row number (Top-N; N = 1 is deduplication).
 /// Retracted input rows (-U/-D) are removed first, so it also works on top of updating results.
 /// </summary>
-internal sealed class TopNOperator(Schema input, TopNNode node, BatchPool pool) : IOperator
+internal sealed partial class TopNOperator(Schema input, TopNNode node, BatchPool pool) : IOperator
 {
     private readonly Dictionary<string, List<object?[]>> _partitions = [];
     private readonly Schema _input = input;

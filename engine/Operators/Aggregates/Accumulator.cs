@@ -8,7 +8,7 @@ namespace Streams.Engine.Operators.Aggregates;
 /// (key, window) group. Rows are added a batch at a time through a slot-per-row array, so the per-row loop is a
 /// typed array update with no virtual call; the virtual dispatch happens once per batch.
 /// </summary>
-internal abstract class Accumulator
+internal abstract partial class Accumulator
 {
     protected Accumulator(AggregateSpec spec) => Spec = spec;
 
@@ -102,7 +102,7 @@ internal abstract class Accumulator
 }
 
 /// <summary>COUNT(*) and COUNT(col).</summary>
-internal sealed class CountAccumulator(AggregateSpec spec, bool countNulls) : Accumulator(spec)
+internal sealed partial class CountAccumulator(AggregateSpec spec, bool countNulls) : Accumulator(spec)
 {
     private long[] _counts = [];
 
@@ -167,7 +167,7 @@ internal sealed class CountAccumulator(AggregateSpec spec, bool countNulls) : Ac
 }
 
 /// <summary>SUM/AVG over INT or BIGINT: a BIGINT sum with overflow detection (the overflowing row goes to the dead letters).</summary>
-internal sealed class IntegerSumAccumulator<T>(AggregateSpec spec, string column, bool average) : Accumulator(spec)
+internal sealed partial class IntegerSumAccumulator<T>(AggregateSpec spec, string column, bool average) : Accumulator(spec)
     where T : struct, System.Numerics.IBinaryInteger<T>
 {
     private long[] _sums = [];
@@ -284,7 +284,7 @@ internal sealed class IntegerSumAccumulator<T>(AggregateSpec spec, string column
 }
 
 /// <summary>SUM/AVG over DOUBLE. NaN inputs go to the dead letters instead of poisoning the sum.</summary>
-internal sealed class DoubleSumAccumulator(AggregateSpec spec, string column, bool average) : Accumulator(spec)
+internal sealed partial class DoubleSumAccumulator(AggregateSpec spec, string column, bool average) : Accumulator(spec)
 {
     private double[] _sums = [];
     private long[] _counts = [];
@@ -346,7 +346,7 @@ internal sealed class DoubleSumAccumulator(AggregateSpec spec, string column, bo
 }
 
 /// <summary>SUM/AVG over DECIMAL; an overflowing row goes to the dead letters.</summary>
-internal sealed class DecimalSumAccumulator(AggregateSpec spec, string column, bool average) : Accumulator(spec)
+internal sealed partial class DecimalSumAccumulator(AggregateSpec spec, string column, bool average) : Accumulator(spec)
 {
     private decimal[] _sums = [];
     private long[] _counts = [];
@@ -428,7 +428,7 @@ internal readonly struct MaxOrder : IOrder
 }
 
 /// <summary>MIN/MAX for append-only input.</summary>
-internal sealed class MinMaxAccumulator<T, TOrder>(AggregateSpec spec) : Accumulator(spec)
+internal sealed partial class MinMaxAccumulator<T, TOrder>(AggregateSpec spec) : Accumulator(spec)
     where T : IComparable<T>
     where TOrder : struct, IOrder
 {
@@ -496,7 +496,7 @@ internal sealed class MinMaxAccumulator<T, TOrder>(AggregateSpec spec) : Accumul
 }
 
 /// <summary>MIN/MAX over a changelog: keeps a sorted multiset of values per group so retracting the current extreme is exact.</summary>
-internal sealed class RetractableMinMaxAccumulator<T>(AggregateSpec spec, bool min) : Accumulator(spec)
+internal sealed partial class RetractableMinMaxAccumulator<T>(AggregateSpec spec, bool min) : Accumulator(spec)
     where T : IComparable<T>
 {
     private SortedDictionary<T, long>?[] _sets = [];
@@ -563,7 +563,7 @@ internal sealed class RetractableMinMaxAccumulator<T>(AggregateSpec spec, bool m
 }
 
 /// <summary>COUNT(DISTINCT col): a value → multiplicity map per group (multiplicities make retraction exact).</summary>
-internal sealed class DistinctCountAccumulator<T>(AggregateSpec spec) : Accumulator(spec)
+internal sealed partial class DistinctCountAccumulator<T>(AggregateSpec spec) : Accumulator(spec)
     where T : notnull
 {
     private Dictionary<T, long>?[] _sets = [];

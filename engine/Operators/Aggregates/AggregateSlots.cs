@@ -6,7 +6,7 @@ namespace Streams.Engine.Operators.Aggregates;
 /// The accumulators of one aggregate operator and the allocation of their slots (one slot = one group's state).
 /// Freed slots are reused, so state stays as large as the number of open groups.
 /// </summary>
-internal sealed class AggregateSlots
+internal sealed partial class AggregateSlots
 {
     private readonly Stack<int> _free = new();
     private int _next;

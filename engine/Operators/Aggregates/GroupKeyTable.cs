@@ -9,7 +9,7 @@ namespace Streams.Engine.Operators.Aggregates;
 /// out. A single integer key uses an open-addressing table over primitive arrays; other keys hash the row and compare
 /// stored values. NULL is a key value of its own.
 /// </summary>
-internal sealed class GroupKeyTable
+internal sealed partial class GroupKeyTable
 {
     private readonly int[] _keyColumns;
     private readonly bool _singleInteger;

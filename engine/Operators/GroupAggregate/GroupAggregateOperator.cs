@@ -7,7 +7,7 @@ namespace Streams.Engine.Operators.GroupAggregate;
 /// retracted), then for every touched group emits +I (new), -U/+U (changed; nothing when unchanged) or -D (its last
 /// row was retracted). Output: key columns..., aggregates... with row kinds set.
 /// </summary>
-public sealed class GroupAggregateOperator : IOperator
+public sealed partial class GroupAggregateOperator : IOperator
 {
     private readonly GroupAggregateSpec _spec;
     private readonly Schema _outputSchema;

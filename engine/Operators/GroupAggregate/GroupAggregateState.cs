@@ -9,6 +9,9 @@ namespace Streams.Engine.Operators.GroupAggregate;
 /// </summary>
 internal sealed class GroupAggregateState(Schema input, GroupAggregateSpec spec)
 {
+    /// <summary>The operator's input schema (snapshots carry it so a mismatched one is refused).</summary>
+    public Schema Input { get; } = input;
+
     public GroupKeyTable Keys { get; } = new(input, spec.KeyColumns);
 
     public AggregateSlots Slots { get; } = new(input, spec.Aggregates, retractable: true);

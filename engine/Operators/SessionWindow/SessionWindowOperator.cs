@@ -11,7 +11,7 @@ namespace Streams.Engine.Operators.SessionWindow;
 /// end − 1 + allowed lateness. Output: keys..., window_start, window_end, aggregates... . A row that would form a
 /// session which already ended before the watermark goes to the late side output.
 /// </summary>
-public sealed class SessionWindowOperator : IOperator
+public sealed partial class SessionWindowOperator : IOperator
 {
     private readonly WindowAggregateSpec _spec;
     private readonly Schema _outputSchema;

@@ -12,9 +12,13 @@ internal sealed class SessionWindowState
 {
     public SessionWindowState(Schema input, WindowAggregateSpec spec)
     {
+        Input = input;
         Keys = new GroupKeyTable(input, spec.KeyColumns);
         Slots = new AggregateSlots(input, spec.Aggregates, retractable: false);
     }
+
+    /// <summary>The operator's input schema (snapshots carry it so a mismatched one is refused).</summary>
+    public Schema Input { get; }
 
     public GroupKeyTable Keys { get; }
 

@@ -11,9 +11,10 @@ namespace Streams.Engine.Operators.Union;
 /// <see cref="OnInputBarrier"/> and <see cref="OnInputEnd"/>, where the operator combines watermarks itself.
 /// Inputs must have the same column types in the same order (the SQL planner projects them to one schema); the first
 /// input's schema is the output schema. A batch whose column types differ is refused with an error naming the input.
+/// It is stateless for checkpointing: its watermark and barrier bookkeeping is rebuilt from its inputs after a restart.
 /// </para>
 /// </summary>
-public sealed class UnionOperator : ITwoInputOperator
+public sealed class UnionOperator : ITwoInputOperator, Streams.Engine.State.IStatelessOperator
 {
     private readonly long[] _watermarks;
     private readonly long[] _barrierSeen;

@@ -11,7 +11,7 @@ namespace Streams.Engine.Operators.WindowAggregate;
 /// lateness with the job-wide watermark, and sends late raw rows to the late side output with their original schema.
 /// The exchange then carries one row per (key, slice, task) instead of one per event.
 /// </summary>
-internal sealed class TwoPhaseWindowAggregateOperator : ITwoInputOperator
+internal sealed partial class TwoPhaseWindowAggregateOperator : ITwoInputOperator
 {
     private readonly WindowAggregateOperator _global;
     private readonly WindowAggregateSpec _spec;

@@ -13,7 +13,7 @@ namespace Streams.Engine.Operators.WindowAggregate;
 /// fires once: one row per key (keys..., window_start, window_end, aggregates...). Rows whose windows all fired
 /// already go to the late side output (<see cref="LateTag"/>).
 /// </summary>
-public sealed class WindowAggregateOperator : IOperator
+public sealed partial class WindowAggregateOperator : IOperator
 {
     private readonly WindowAggregateSpec _spec;
     private readonly Schema _outputSchema;

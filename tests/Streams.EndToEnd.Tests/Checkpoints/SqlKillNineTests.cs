@@ -13,6 +13,7 @@ namespace Streams.EndToEnd.Tests.Checkpoints;
 public sealed class SqlKillNineTests : IDisposable
 {
     private const int Rows = 1_000_000;
+    private const int WindowRows = 2_000_000;
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "streams-sqlkill9-" + Guid.NewGuid().ToString("N"));
 
     public void Dispose()
@@ -23,10 +24,12 @@ public sealed class SqlKillNineTests : IDisposable
         }
     }
 
-    private Process Start()
+    private Process Start() => Start(_dir);
+
+    private static Process Start(string dir)
     {
         var (host, prefix) = CheckpointSoak.WorkerCommand();
-        var info = new ProcessStartInfo(host) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _dir };
+        var info = new ProcessStartInfo(host) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
         foreach (var arg in prefix.Concat(["run", "q.sql", "--state-dir", "state", "--checkpoint-interval", "100ms", "--parallelism", "2"]))
         {
             info.ArgumentList.Add(arg);
@@ -71,29 +74,7 @@ public sealed class SqlKillNineTests : IDisposable
             CREATE TABLE out_t (id BIGINT, tripled BIGINT, name VARCHAR) WITH (connector = 'file', path = 'out', format = 'json');
             INSERT INTO out_t SELECT id, id * 3, name FROM s WHERE k <> 3;
             """);
-        var random = new Random(17);
-        var kills = 0;
-        var completedEarly = 0;
-        while (kills < 20)
-        {
-            using var process = Start();
-            if (process.WaitForExit(TimeSpan.FromMilliseconds(random.Next(200, 1_200))))
-            {
-                Assert.Equal(0, process.ExitCode);
-                completedEarly++;
-                break;
-            }
-
-            process.Kill();
-            process.WaitForExit();
-            kills++;
-        }
-
-        using (var last = Start())
-        {
-            last.WaitForExit();
-            Assert.Equal(0, last.ExitCode);
-        }
+        var kills = KillRepeatedly(_dir, new Random(17), 150, 700);
 
         var expected = Enumerable.Range(0, Rows).Where(i => i % 13 != 3).Select(i => (long)i).ToList();
         var ids = VisibleIds();
@@ -110,5 +91,126 @@ public sealed class SqlKillNineTests : IDisposable
         }
 
         Assert.Equal(expected.Count, VisibleIds().Count);
+    }
+
+    /// <summary>Starts the job in <paramref name="dir"/> and SIGKILLs it after a random run time, up to 20 times or until a run finishes, then runs it to the end; returns the kills.</summary>
+    private static int KillRepeatedly(string dir, Random random, int minRunMs = 200, int maxRunMs = 1_200)
+    {
+        var kills = 0;
+        while (kills < 20)
+        {
+            using var process = Start(dir);
+            if (process.WaitForExit(TimeSpan.FromMilliseconds(random.Next(minRunMs, maxRunMs))))
+            {
+                Assert.Equal(0, process.ExitCode);
+                break;
+            }
+
+            process.Kill();
+            process.WaitForExit();
+            kills++;
+        }
+
+        using var last = Start(dir);
+        last.WaitForExit();
+        Assert.Equal(0, last.ExitCode);
+        return kills;
+    }
+
+    private static List<string> SinkLines(string dir)
+    {
+        var lines = Directory.EnumerateFiles(Path.Combine(dir, "out")).Where(f => !Path.GetFileName(f).StartsWith('.')).SelectMany(File.ReadLines).ToList();
+        lines.Sort(StringComparer.Ordinal);
+        return lines;
+    }
+
+    /// <summary>
+    /// Prepares the same job in the test folder and a reference folder, runs the reference once uninterrupted and the
+    /// test one under repeated SIGKILL, and requires the same sink rows as a multiset (sorted lines): none twice, none missing.
+    /// </summary>
+    private void AssertKilledRunMatchesUninterrupted(Action<string> prepare, int seed, int minimumRows)
+    {
+        var reference = _dir + "-reference";
+        try
+        {
+            foreach (var dir in new[] { _dir, reference })
+            {
+                Directory.CreateDirectory(dir);
+                prepare(dir);
+            }
+
+            using (var uninterrupted = Start(reference))
+            {
+                uninterrupted.WaitForExit();
+                Assert.Equal(0, uninterrupted.ExitCode);
+            }
+
+            var kills = KillRepeatedly(_dir, new Random(seed), 150, 700);
+
+            var expected = SinkLines(reference);
+            Assert.True(expected.Count >= minimumRows, $"the uninterrupted run wrote only {expected.Count} rows");
+            // Runs of at most 0.7 s, each paying process start-up and recovery, cannot get through the input 20 times over.
+            Assert.Equal(20, kills);
+            var actual = SinkLines(_dir);
+            Assert.Equal(expected.Count, actual.Count);
+            Assert.Equal(expected, actual);
+        }
+        finally
+        {
+            if (Directory.Exists(reference))
+            {
+                Directory.Delete(reference, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_SQL_tumbling_window_aggregate_killed_with_SIGKILL_writes_exactly_the_uninterrupted_output()
+    {
+        var input = new StringBuilder();
+        for (var i = 0; i < WindowRows; i++)
+        {
+            // Mild disorder (within the 1 s watermark delay) so windows stay open across checkpoints and restarts.
+            var ts = i * 3L + (i * 7919L % 500);
+            input.Append(CultureInfo.InvariantCulture, $"{{\"id\":{i},\"k\":{i * 31 % 50},\"v\":{i % 97},\"ts\":{ts}}}\n");
+        }
+
+        AssertKilledRunMatchesUninterrupted(dir =>
+        {
+            File.WriteAllText(Path.Combine(dir, "in.ndjson"), input.ToString());
+            File.WriteAllText(Path.Combine(dir, "q.sql"), """
+                CREATE STREAM s (id BIGINT, k BIGINT, v BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH (connector = 'file', path = 'in.ndjson', format = 'json');
+                CREATE TABLE out_t (window_start TIMESTAMP(3), k BIGINT, n BIGINT, total BIGINT, hi BIGINT, kinds BIGINT) WITH (connector = 'file', path = 'out', format = 'json');
+                INSERT INTO out_t SELECT window_start, k, COUNT(*) AS n, SUM(v) AS total, MAX(v) AS hi, COUNT(DISTINCT id % 7) AS kinds
+                FROM TABLE(TUMBLE(TABLE s, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end, k;
+                """);
+        }, seed: 23, minimumRows: WindowRows * 3 / 10_000 * 50);
+    }
+
+    [Fact]
+    public void A_SQL_interval_join_killed_with_SIGKILL_writes_exactly_the_uninterrupted_output()
+    {
+        var orders = new StringBuilder();
+        var payments = new StringBuilder();
+        for (var i = 0; i < WindowRows / 2; i++)
+        {
+            var ts = i * 2L + (i * 7919L % 300);
+            orders.Append(CultureInfo.InvariantCulture, $"{{\"id\":{i},\"amount\":{i % 1000},\"ts\":{ts}}}\n");
+            // Most payments fall inside the 1 s interval before their order, every 10th one outside it.
+            var paid = i % 10 == 0 ? ts - 1_500 : ts - (i * 131L % 900);
+            payments.Append(CultureInfo.InvariantCulture, $"{{\"order_id\":{i},\"paid\":{i % 1000},\"ts\":{paid}}}\n");
+        }
+
+        AssertKilledRunMatchesUninterrupted(dir =>
+        {
+            File.WriteAllText(Path.Combine(dir, "orders.ndjson"), orders.ToString());
+            File.WriteAllText(Path.Combine(dir, "payments.ndjson"), payments.ToString());
+            File.WriteAllText(Path.Combine(dir, "q.sql"), """
+                CREATE STREAM o (id BIGINT, amount BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '2' SECOND) WITH (connector = 'file', path = 'orders.ndjson', format = 'json');
+                CREATE STREAM p (order_id BIGINT, paid BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '2' SECOND) WITH (connector = 'file', path = 'payments.ndjson', format = 'json');
+                CREATE TABLE out_t (id BIGINT, amount BIGINT, paid BIGINT) WITH (connector = 'file', path = 'out', format = 'json');
+                INSERT INTO out_t SELECT o.id, o.amount, p.paid FROM o JOIN p ON o.id = p.order_id AND p.ts BETWEEN o.ts - INTERVAL '1' SECOND AND o.ts;
+                """);
+        }, seed: 29, minimumRows: WindowRows / 2 * 9 / 10);
     }
 }

@@ -24,8 +24,8 @@ public sealed class EquiJoinOperator : ITwoInputOperator, ICheckpointableOperato
     private readonly int[] _leftKeys;
     private readonly int[] _rightKeys;
     private readonly JoinType _type;
-    private readonly KeyHasher _leftHasher;
-    private readonly KeyHasher _rightHasher;
+    private readonly JoinKeyHasher _leftHasher;
+    private readonly JoinKeyHasher _rightHasher;
     private readonly JoinOutputBuilder _out;
     private readonly Schema _left;
     private readonly Schema _right;
@@ -50,8 +50,8 @@ public sealed class EquiJoinOperator : ITwoInputOperator, ICheckpointableOperato
         _left = left;
         _right = right;
         OutputSchema = JoinSchemas.Concat(left, right, type, -1);
-        _leftHasher = new KeyHasher(_leftKeys);
-        _rightHasher = new KeyHasher(_rightKeys);
+        _leftHasher = new JoinKeyHasher(_leftKeys);
+        _rightHasher = new JoinKeyHasher(_rightKeys);
         _out = new JoinOutputBuilder(OutputSchema, left.Count, right.Count, outputBatchCapacity);
         _state = new EquiJoinState(left, right, _leftKeys);
     }

@@ -28,8 +28,8 @@ public sealed class IntervalJoinOperator : ITwoInputOperator, ICheckpointableOpe
     private readonly long _upper;
     private readonly long _outputDelay;
     private readonly JoinType _type;
-    private readonly KeyHasher _leftHasher;
-    private readonly KeyHasher _rightHasher;
+    private readonly JoinKeyHasher _leftHasher;
+    private readonly JoinKeyHasher _rightHasher;
     private readonly JoinOutputBuilder _out;
     private IntervalJoinState _state;
 
@@ -66,8 +66,8 @@ public sealed class IntervalJoinOperator : ITwoInputOperator, ICheckpointableOpe
         LeftSchema = left;
         RightSchema = right;
         OutputSchema = JoinSchemas.Concat(left, right, type, _leftTime);
-        _leftHasher = new KeyHasher(_leftKeys);
-        _rightHasher = new KeyHasher(_rightKeys);
+        _leftHasher = new JoinKeyHasher(_leftKeys);
+        _rightHasher = new JoinKeyHasher(_rightKeys);
         _out = new JoinOutputBuilder(OutputSchema, left.Count, right.Count, outputBatchCapacity);
         _state = new IntervalJoinState(left, right, _leftKeys);
     }

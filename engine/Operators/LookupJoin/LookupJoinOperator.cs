@@ -21,8 +21,8 @@ public sealed class LookupJoinOperator : ITwoInputOperator, ICheckpointableOpera
     private readonly int[] _streamKeys;
     private readonly int[] _tableKeys;
     private readonly JoinType _type;
-    private readonly KeyHasher _streamHasher;
-    private readonly KeyHasher _tableHasher;
+    private readonly JoinKeyHasher _streamHasher;
+    private readonly JoinKeyHasher _tableHasher;
     private readonly JoinOutputBuilder _out;
     private readonly Schema _stream;
     private readonly Schema _table;
@@ -47,8 +47,8 @@ public sealed class LookupJoinOperator : ITwoInputOperator, ICheckpointableOpera
         _stream = stream;
         _table = table;
         OutputSchema = JoinSchemas.Concat(stream, table, type, stream.EventTimeIndex);
-        _streamHasher = new KeyHasher(_streamKeys);
-        _tableHasher = new KeyHasher(_tableKeys);
+        _streamHasher = new JoinKeyHasher(_streamKeys);
+        _tableHasher = new JoinKeyHasher(_tableKeys);
         _out = new JoinOutputBuilder(OutputSchema, stream.Count, table.Count, outputBatchCapacity);
         _state = new LookupJoinState(table, _tableKeys);
     }

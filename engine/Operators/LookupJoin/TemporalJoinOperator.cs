@@ -28,8 +28,8 @@ public sealed class TemporalJoinOperator : ITwoInputOperator, ICheckpointableOpe
     private readonly int _streamTime;
     private readonly int _tableTime;
     private readonly JoinType _type;
-    private readonly KeyHasher _streamHasher;
-    private readonly KeyHasher _tableHasher;
+    private readonly JoinKeyHasher _streamHasher;
+    private readonly JoinKeyHasher _tableHasher;
     private readonly JoinOutputBuilder _out;
     private TemporalJoinState _state;
 
@@ -56,8 +56,8 @@ public sealed class TemporalJoinOperator : ITwoInputOperator, ICheckpointableOpe
         _tableTime = JoinSchemas.TimeColumn(table, tableTimeColumn, "versioned table (right)");
         _type = type;
         OutputSchema = JoinSchemas.Concat(stream, table, type, _streamTime);
-        _streamHasher = new KeyHasher(_streamKeys);
-        _tableHasher = new KeyHasher(_tableKeys);
+        _streamHasher = new JoinKeyHasher(_streamKeys);
+        _tableHasher = new JoinKeyHasher(_tableKeys);
         _out = new JoinOutputBuilder(OutputSchema, stream.Count, table.Count, outputBatchCapacity);
         _state = new TemporalJoinState(stream, table, _streamKeys);
     }

@@ -28,8 +28,8 @@ public sealed class WindowJoinOperator : ITwoInputOperator, ICheckpointableOpera
     private readonly int _rightTime;
     private readonly JoinWindow _window;
     private readonly JoinType _type;
-    private readonly KeyHasher _leftHasher;
-    private readonly KeyHasher _rightHasher;
+    private readonly JoinKeyHasher _leftHasher;
+    private readonly JoinKeyHasher _rightHasher;
     private readonly JoinOutputBuilder _out;
     private readonly Schema _left;
     private readonly Schema _right;
@@ -72,8 +72,8 @@ public sealed class WindowJoinOperator : ITwoInputOperator, ICheckpointableOpera
         _windowStartColumn = left.Count + right.Count;
         OutputSchema = JoinSchemas.Concat(left, right, type, _windowStartColumn + 2,
             new Field("window_start", DataType.Timestamp, false), new Field("window_end", DataType.Timestamp, false), new Field("window_time", DataType.Timestamp, false));
-        _leftHasher = new KeyHasher(_leftKeys);
-        _rightHasher = new KeyHasher(_rightKeys);
+        _leftHasher = new JoinKeyHasher(_leftKeys);
+        _rightHasher = new JoinKeyHasher(_rightKeys);
         _out = new JoinOutputBuilder(OutputSchema, left.Count, right.Count, outputBatchCapacity);
         _state = new WindowJoinState(left, right, _leftKeys);
         LateLeft = new OutputTag("late-left", left, CountsAsLate: true);

@@ -9,7 +9,7 @@ namespace Streams.Engine.Operators.Joins;
 /// of hashes plus a flag per row whose key holds a NULL. Both sides of a join hash with the same function, so equal keys of
 /// equal types get equal hashes.
 /// </summary>
-internal sealed class KeyHasher(int[] keyColumns)
+internal sealed class JoinKeyHasher(int[] keyColumns)
 {
     private int[] _hashes = new int[BatchPool.DefaultCapacity];
     private bool[] _nullKey = new bool[BatchPool.DefaultCapacity];

@@ -23,7 +23,7 @@ internal sealed partial class TopNOperator : ICheckpointableOperator
             {
                 foreach (var value in row)
                 {
-                    WriteValue(writer, value);
+                    BoxedValueCodec.Write(writer, value);
                 }
             }
         }
@@ -50,7 +50,7 @@ internal sealed partial class TopNOperator : ICheckpointableOperator
                 var row = new object?[_input.Count];
                 for (var c = 0; c < row.Length; c++)
                 {
-                    row[c] = ReadValue(reader);
+                    row[c] = BoxedValueCodec.Read(reader);
                 }
 
                 rows.Add(row);
@@ -59,52 +59,4 @@ internal sealed partial class TopNOperator : ICheckpointableOperator
             _partitions[key] = rows;
         }
     }
-
-    private static void WriteValue(IStateSnapshotWriter writer, object? value)
-    {
-        switch (value)
-        {
-            case null:
-                writer.WriteInt32(0);
-                break;
-            case bool b:
-                writer.WriteInt32(1);
-                writer.WriteBoolean(b);
-                break;
-            case int i:
-                writer.WriteInt32(2);
-                writer.WriteInt32(i);
-                break;
-            case long l:
-                writer.WriteInt32(3);
-                writer.WriteInt64(l);
-                break;
-            case double d:
-                writer.WriteInt32(4);
-                writer.WriteDouble(d);
-                break;
-            case decimal m:
-                writer.WriteInt32(5);
-                writer.WriteValues<int>(decimal.GetBits(m));
-                break;
-            case string s:
-                writer.WriteInt32(6);
-                writer.WriteString(s);
-                break;
-            default:
-                throw new NotSupportedException($"Top-N cannot snapshot a value of type {value.GetType().Name}");
-        }
-    }
-
-    private static object? ReadValue(IStateSnapshotReader reader) => reader.ReadInt32() switch
-    {
-        0 => null,
-        1 => reader.ReadBoolean(),
-        2 => reader.ReadInt32(),
-        3 => reader.ReadInt64(),
-        4 => reader.ReadDouble(),
-        5 => new decimal(reader.ReadValues<int>()),
-        6 => reader.ReadString(),
-        var tag => throw new InvalidDataException($"Top-N snapshot holds a value with unknown type tag {tag}: the snapshot is damaged"),
-    };
 }

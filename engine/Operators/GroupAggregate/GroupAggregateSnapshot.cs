@@ -1,4 +1,3 @@
-using Streams.Engine.Operators.Aggregates;
 using Streams.Engine.Operators.Joins;
 using Streams.Engine.State;
 

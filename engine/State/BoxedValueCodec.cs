@@ -1,10 +1,12 @@
-using Streams.Engine.State;
+namespace Streams.Engine.State;
 
-namespace Streams.Engine.Operators.Aggregates;
-
-/// <summary>Writes the boxed values of a stored row (a group's last emitted result) into a snapshot, each with a type tag.</summary>
-internal static class BoxedValueCodec
+/// <summary>
+/// Writes boxed SQL values (rows kept as <c>object?[]</c>, such as a group's last emitted result or Top-N's kept rows)
+/// into a snapshot, each with a type tag, and reads them back.
+/// </summary>
+public static class BoxedValueCodec
 {
+    /// <summary>Writes a row (or null) with its length.</summary>
     public static void WriteRow(IStateSnapshotWriter writer, object?[]? row)
     {
         if (row is null)
@@ -20,6 +22,7 @@ internal static class BoxedValueCodec
         }
     }
 
+    /// <summary>Reads a row written by <see cref="WriteRow"/>.</summary>
     public static object?[]? ReadRow(IStateSnapshotReader reader)
     {
         var length = reader.ReadInt32();
@@ -37,6 +40,7 @@ internal static class BoxedValueCodec
         return row;
     }
 
+    /// <summary>Writes one value (null, BOOLEAN, INT, BIGINT/TIMESTAMP, DOUBLE, DECIMAL or VARCHAR) with its type tag.</summary>
     public static void Write(IStateSnapshotWriter writer, object? value)
     {
         switch (value)
@@ -73,6 +77,7 @@ internal static class BoxedValueCodec
         }
     }
 
+    /// <summary>Reads one value written by <see cref="Write"/>.</summary>
     public static object? Read(IStateSnapshotReader reader) => reader.ReadInt32() switch
     {
         0 => null,
@@ -82,6 +87,6 @@ internal static class BoxedValueCodec
         4 => reader.ReadDouble(),
         5 => new decimal(reader.ReadValues<int>()),
         6 => reader.ReadString(),
-        var tag => throw new InvalidDataException($"aggregate snapshot holds a value with unknown type tag {tag}: the snapshot is damaged"),
+        var tag => throw new InvalidDataException($"snapshot holds a value with unknown type tag {tag}: the snapshot is damaged"),
     };
 }

@@ -495,11 +495,15 @@ internal sealed partial class MinMaxAccumulator<T, TOrder>(AggregateSpec spec) :
     }
 }
 
-/// <summary>MIN/MAX over a changelog: keeps a sorted multiset of values per group so retracting the current extreme is exact.</summary>
-internal sealed partial class RetractableMinMaxAccumulator<T>(AggregateSpec spec, bool min) : Accumulator(spec)
-    where T : IComparable<T>
+/// <summary>
+/// A value → multiplicity map per group: the state of aggregates that must forget a retracted value exactly
+/// (COUNT DISTINCT, MIN/MAX over a changelog). Subclasses choose the map (sorted or hashed) and what they write.
+/// </summary>
+internal abstract partial class MultisetAccumulator<T, TSet>(AggregateSpec spec) : Accumulator(spec)
+    where T : notnull
+    where TSet : class, IDictionary<T, long>, IReadOnlyCollection<KeyValuePair<T, long>>, new()
 {
-    private SortedDictionary<T, long>?[] _sets = [];
+    private protected TSet?[] _sets = [];
 
     public override bool HoldsReferences => true;
 
@@ -520,7 +524,7 @@ internal sealed partial class RetractableMinMaxAccumulator<T>(AggregateSpec spec
                 continue;
             }
 
-            var set = _sets[s] ??= [];
+            var set = _sets[s] ??= new TSet();
             var v = col.Values[i];
             set.TryGetValue(v, out var c);
             c += sign;
@@ -542,14 +546,19 @@ internal sealed partial class RetractableMinMaxAccumulator<T>(AggregateSpec spec
             return;
         }
 
-        var target = _sets[into] ??= [];
+        var target = _sets[into] ??= new TSet();
         foreach (var (v, c) in source)
         {
             target.TryGetValue(v, out var have);
             target[v] = have + c;
         }
     }
+}
 
+/// <summary>MIN/MAX over a changelog: keeps a sorted multiset of values per group so retracting the current extreme is exact.</summary>
+internal sealed class RetractableMinMaxAccumulator<T>(AggregateSpec spec, bool min) : MultisetAccumulator<T, SortedDictionary<T, long>>(spec)
+    where T : IComparable<T>
+{
     public override void Write(int slot, Column target, int row)
     {
         if (_sets[slot] is not { Count: > 0 } set)
@@ -563,59 +572,8 @@ internal sealed partial class RetractableMinMaxAccumulator<T>(AggregateSpec spec
 }
 
 /// <summary>COUNT(DISTINCT col): a value → multiplicity map per group (multiplicities make retraction exact).</summary>
-internal sealed partial class DistinctCountAccumulator<T>(AggregateSpec spec) : Accumulator(spec)
+internal sealed class DistinctCountAccumulator<T>(AggregateSpec spec) : MultisetAccumulator<T, Dictionary<T, long>>(spec)
     where T : notnull
 {
-    private Dictionary<T, long>?[] _sets = [];
-
-    public override bool HoldsReferences => true;
-
-    public override void EnsureCapacity(int slots) => Grow(ref _sets, slots);
-
-    public override void Reset(int slot) => _sets[slot] = null;
-
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public override void Add(ColumnBatch batch, int[] slots, IOperatorOutput output, int sign)
-    {
-        var col = batch.ColumnAt<T>(Spec.InputColumn);
-        var filter = FilterOf(batch);
-        for (var i = 0; i < batch.Count; i++)
-        {
-            var s = slots[i];
-            if (s < 0 || !Passes(filter, i) || col.IsNull(i))
-            {
-                continue;
-            }
-
-            var set = _sets[s] ??= [];
-            var v = col.Values[i];
-            set.TryGetValue(v, out var c);
-            c += sign;
-            if (c <= 0)
-            {
-                set.Remove(v);
-            }
-            else
-            {
-                set[v] = c;
-            }
-        }
-    }
-
-    public override void Merge(int from, int into)
-    {
-        if (_sets[from] is not { } source)
-        {
-            return;
-        }
-
-        var target = _sets[into] ??= [];
-        foreach (var (v, c) in source)
-        {
-            target.TryGetValue(v, out var have);
-            target[v] = have + c;
-        }
-    }
-
     public override void Write(int slot, Column target, int row) => ((Column<long>)target).Values[row] = _sets[slot]?.Count ?? 0;
 }

@@ -186,7 +186,7 @@ internal sealed partial class MinMaxAccumulator<T, TOrder>
     }
 }
 
-internal sealed partial class RetractableMinMaxAccumulator<T>
+internal abstract partial class MultisetAccumulator<T, TSet>
 {
     public override void SnapshotSlots(IStateSnapshotWriter writer, int slots)
     {
@@ -200,27 +200,7 @@ internal sealed partial class RetractableMinMaxAccumulator<T>
     {
         for (var s = 0; s < slots; s++)
         {
-            var set = new SortedDictionary<T, long>();
-            _sets[s] = SlotArrayCodec.ReadSet<T>(reader, (k, c) => set.Add(k, c)) ? set : null;
-        }
-    }
-}
-
-internal sealed partial class DistinctCountAccumulator<T>
-{
-    public override void SnapshotSlots(IStateSnapshotWriter writer, int slots)
-    {
-        for (var s = 0; s < slots; s++)
-        {
-            SlotArrayCodec.WriteSet(writer, _sets[s]);
-        }
-    }
-
-    public override void RestoreSlots(IStateSnapshotReader reader, int slots)
-    {
-        for (var s = 0; s < slots; s++)
-        {
-            var set = new Dictionary<T, long>();
+            var set = new TSet();
             _sets[s] = SlotArrayCodec.ReadSet<T>(reader, (k, c) => set.Add(k, c)) ? set : null;
         }
     }

@@ -243,7 +243,7 @@ public sealed class EquiJoinOperator : ITwoInputOperator, ICheckpointableOperato
     public void Snapshot(IStateSnapshotWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        JoinStateSnapshot.WriteHeader(writer, "equi-join/1", _left, _right);
+        SnapshotHeader.Write(writer, "equi-join/1", _left, _right);
         var left = JoinStateSnapshot.LiveSlots(_state.Left, _state.Keys.IdCapacity);
         JoinStateSnapshot.WriteRows(writer, _state.Left.Rows, left);
         writer.WriteValues<int>(JoinStateSnapshot.PerSlot(_state.Matches, left));
@@ -255,7 +255,7 @@ public sealed class EquiJoinOperator : ITwoInputOperator, ICheckpointableOperato
     public void Restore(IStateSnapshotReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        JoinStateSnapshot.ReadHeader(reader, "equi-join/1", _left, _right);
+        SnapshotHeader.Read(reader, "equi-join/1", _left, _right);
         var state = new EquiJoinState(_left, _right, _leftKeys);
         using (var left = JoinStateSnapshot.ReadRows(reader, _left, BatchPool.Shared))
         {

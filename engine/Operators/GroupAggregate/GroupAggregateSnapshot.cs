@@ -1,4 +1,3 @@
-using Streams.Engine.Operators.Joins;
 using Streams.Engine.State;
 
 namespace Streams.Engine.Operators.GroupAggregate;
@@ -14,7 +13,7 @@ public sealed partial class GroupAggregateOperator : ICheckpointableOperator
     /// <inheritdoc />
     public void Snapshot(IStateSnapshotWriter writer)
     {
-        JoinStateSnapshot.WriteHeader(writer, SnapshotFormat, _state.Input);
+        SnapshotHeader.Write(writer, SnapshotFormat, _state.Input);
         _state.Keys.Snapshot(writer);
         _state.Slots.Snapshot(writer);
         var keys = _state.Keys.Count;
@@ -35,7 +34,7 @@ public sealed partial class GroupAggregateOperator : ICheckpointableOperator
             throw new InvalidOperationException("a group aggregate is restored only before its first batch");
         }
 
-        JoinStateSnapshot.ReadHeader(reader, SnapshotFormat, _state.Input);
+        SnapshotHeader.Read(reader, SnapshotFormat, _state.Input);
         _state.Keys.Restore(reader, _state.Input);
         _state.Slots.Restore(reader);
         var keys = _state.Keys.Count;

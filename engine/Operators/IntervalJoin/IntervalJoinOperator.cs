@@ -236,7 +236,7 @@ public sealed class IntervalJoinOperator : ITwoInputOperator, ICheckpointableOpe
     public void Snapshot(IStateSnapshotWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        JoinStateSnapshot.WriteHeader(writer, "interval-join/1", LeftSchema, RightSchema);
+        SnapshotHeader.Write(writer, "interval-join/1", LeftSchema, RightSchema);
         writer.WriteInt64(_state.Watermark);
         writer.WriteInt64(_state.EmittedWatermark);
         var left = JoinStateSnapshot.LiveSlots(_state.Left, _state.Keys.IdCapacity);
@@ -250,7 +250,7 @@ public sealed class IntervalJoinOperator : ITwoInputOperator, ICheckpointableOpe
     public void Restore(IStateSnapshotReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        JoinStateSnapshot.ReadHeader(reader, "interval-join/1", LeftSchema, RightSchema);
+        SnapshotHeader.Read(reader, "interval-join/1", LeftSchema, RightSchema);
         var state = new IntervalJoinState(LeftSchema, RightSchema, _leftKeys)
         {
             Watermark = reader.ReadInt64(),

@@ -4,48 +4,12 @@ using Streams.Engine.State;
 namespace Streams.Engine.Operators.Joins;
 
 /// <summary>
-/// Writes and reads the rows a join keeps, columnar (one value block and one null block per column), plus a header naming the
-/// operator kind and its input schemas so a snapshot is never restored into a different join. Hash tables are not written:
+/// Writes and reads the rows a join keeps, columnar (one value block and one null block per column), after a
+/// <see cref="SnapshotHeader"/> naming the join kind and its input schemas. Hash tables are not written:
 /// restore re-inserts the rows, which rebuilds keys, chains, heaps and windows exactly.
 /// </summary>
 internal static class JoinStateSnapshot
 {
-    /// <summary>Writes the header: format tag and the schemas the state belongs to.</summary>
-    public static void WriteHeader(IStateSnapshotWriter writer, string format, params Schema[] schemas)
-    {
-        writer.WriteString(format);
-        writer.WriteInt32(schemas.Length);
-        foreach (var s in schemas)
-        {
-            writer.WriteString(s.ToString());
-        }
-    }
-
-    /// <summary>Reads and checks the header written by <see cref="WriteHeader"/>.</summary>
-    public static void ReadHeader(IStateSnapshotReader reader, string format, params Schema[] schemas)
-    {
-        var found = reader.ReadString();
-        if (found != format)
-        {
-            throw new InvalidDataException($"join state snapshot is '{found}', expected '{format}'");
-        }
-
-        var n = reader.ReadInt32();
-        if (n != schemas.Length)
-        {
-            throw new InvalidDataException($"join state snapshot '{format}' has {n} schemas, expected {schemas.Length}");
-        }
-
-        foreach (var s in schemas)
-        {
-            var text = reader.ReadString();
-            if (text != s.ToString())
-            {
-                throw new InvalidDataException($"join state snapshot '{format}' was taken for input {text}, this operator reads {s}");
-            }
-        }
-    }
-
     /// <summary>Every stored slot of <paramref name="store"/>, key by key in arrival order.</summary>
     public static int[] LiveSlots(KeyedRowStore store, int keyCapacity)
     {

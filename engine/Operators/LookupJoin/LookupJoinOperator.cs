@@ -89,7 +89,7 @@ public sealed class LookupJoinOperator : ITwoInputOperator, ICheckpointableOpera
     public void Snapshot(IStateSnapshotWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        JoinStateSnapshot.WriteHeader(writer, "lookup-join/1", _stream, _table);
+        SnapshotHeader.Write(writer, "lookup-join/1", _stream, _table);
         var slots = new List<int>(_state.RowCount);
         for (var k = 0; k < _state.Keys.IdCapacity; k++)
         {
@@ -106,7 +106,7 @@ public sealed class LookupJoinOperator : ITwoInputOperator, ICheckpointableOpera
     public void Restore(IStateSnapshotReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        JoinStateSnapshot.ReadHeader(reader, "lookup-join/1", _stream, _table);
+        SnapshotHeader.Read(reader, "lookup-join/1", _stream, _table);
         var state = new LookupJoinState(_table, _tableKeys);
         using (var rows = JoinStateSnapshot.ReadRows(reader, _table, BatchPool.Shared))
         {

@@ -317,7 +317,7 @@ public sealed class TemporalJoinOperator : ITwoInputOperator, ICheckpointableOpe
     public void Snapshot(IStateSnapshotWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        JoinStateSnapshot.WriteHeader(writer, "temporal-join/1", _stream, _table);
+        SnapshotHeader.Write(writer, "temporal-join/1", _stream, _table);
         writer.WriteInt64(_state.Watermark);
         JoinStateSnapshot.WriteRows(writer, _state.Stream.Rows, JoinStateSnapshot.LiveSlots(_state.Stream, _state.Keys.IdCapacity));
         var versions = JoinStateSnapshot.LiveSlots(_state.Versions, _state.Keys.IdCapacity);
@@ -329,7 +329,7 @@ public sealed class TemporalJoinOperator : ITwoInputOperator, ICheckpointableOpe
     public void Restore(IStateSnapshotReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        JoinStateSnapshot.ReadHeader(reader, "temporal-join/1", _stream, _table);
+        SnapshotHeader.Read(reader, "temporal-join/1", _stream, _table);
         var state = new TemporalJoinState(_stream, _table, _streamKeys) { Watermark = reader.ReadInt64() };
         using (var rows = JoinStateSnapshot.ReadRows(reader, _stream, BatchPool.Shared))
         {

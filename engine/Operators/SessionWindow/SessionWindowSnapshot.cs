@@ -1,4 +1,3 @@
-using Streams.Engine.Operators.Joins;
 using Streams.Engine.State;
 
 namespace Streams.Engine.Operators.SessionWindow;
@@ -14,7 +13,7 @@ public sealed partial class SessionWindowOperator : ICheckpointableOperator
     /// <inheritdoc />
     public void Snapshot(IStateSnapshotWriter writer)
     {
-        JoinStateSnapshot.WriteHeader(writer, SnapshotFormat, _state.Input);
+        SnapshotHeader.Write(writer, SnapshotFormat, _state.Input);
         writer.WriteInt64(_gap);
         writer.WriteInt64(_state.Watermark);
         _state.Keys.Snapshot(writer);
@@ -64,7 +63,7 @@ public sealed partial class SessionWindowOperator : ICheckpointableOperator
             throw new InvalidOperationException("a session window is restored only before its first batch");
         }
 
-        JoinStateSnapshot.ReadHeader(reader, SnapshotFormat, _state.Input);
+        SnapshotHeader.Read(reader, SnapshotFormat, _state.Input);
         var gap = reader.ReadInt64();
         if (gap != _gap)
         {

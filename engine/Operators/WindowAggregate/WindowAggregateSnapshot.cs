@@ -1,4 +1,3 @@
-using Streams.Engine.Operators.Joins;
 using Streams.Engine.State;
 
 namespace Streams.Engine.Operators.WindowAggregate;
@@ -15,7 +14,7 @@ public sealed partial class WindowAggregateOperator : ICheckpointableOperator
     /// <inheritdoc />
     public void Snapshot(IStateSnapshotWriter writer)
     {
-        JoinStateSnapshot.WriteHeader(writer, SnapshotFormat, _state.Input);
+        SnapshotHeader.Write(writer, SnapshotFormat, _state.Input);
         writer.WriteInt64(_size);
         writer.WriteInt64(_slide);
         writer.WriteInt64(_offset);
@@ -43,7 +42,7 @@ public sealed partial class WindowAggregateOperator : ICheckpointableOperator
     /// <inheritdoc />
     public void Restore(IStateSnapshotReader reader)
     {
-        JoinStateSnapshot.ReadHeader(reader, SnapshotFormat, _state.Input);
+        SnapshotHeader.Read(reader, SnapshotFormat, _state.Input);
         var size = reader.ReadInt64();
         var slide = reader.ReadInt64();
         var offset = reader.ReadInt64();

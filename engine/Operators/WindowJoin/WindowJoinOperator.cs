@@ -234,7 +234,7 @@ public sealed class WindowJoinOperator : ITwoInputOperator, ICheckpointableOpera
     public void Snapshot(IStateSnapshotWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        JoinStateSnapshot.WriteHeader(writer, "window-join/1", _left, _right);
+        SnapshotHeader.Write(writer, "window-join/1", _left, _right);
         writer.WriteInt64(_state.Watermark);
         writer.WriteInt64(LateRows);
         JoinStateSnapshot.WriteRows(writer, _state.Left.Rows, JoinStateSnapshot.LiveSlots(_state.Left, _state.Keys.IdCapacity));
@@ -245,7 +245,7 @@ public sealed class WindowJoinOperator : ITwoInputOperator, ICheckpointableOpera
     public void Restore(IStateSnapshotReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        JoinStateSnapshot.ReadHeader(reader, "window-join/1", _left, _right);
+        SnapshotHeader.Read(reader, "window-join/1", _left, _right);
         _state = new WindowJoinState(_left, _right, _leftKeys) { Watermark = reader.ReadInt64() };
         _freeBuckets.Clear();
         LateRows = reader.ReadInt64();

@@ -29,7 +29,9 @@ public static class AggregateStreamExtensions
             // Pre-aggregate before the exchange so it carries one row per (key, slice, task), not one per event.
             var partialSchema = spec.OutputSchema(schema);
             var raw = new OutputTag(name + ".raw", schema);
-            var local = input.WithoutExchange().Apply(name + ".local", partialSchema, _ => TwoPhaseWindowAggregateOperator.Local(schema, spec, raw, options.Pool, options.BatchSize));
+            var local = input.WithoutExchange().Apply(name + ".local", partialSchema, _ => LongKeyWindowCombiner.Supports(schema, spec)
+                ? new LongKeyWindowCombiner(schema, spec, raw, options.Pool, options.BatchSize, options.Parallelism)
+                : TwoPhaseWindowAggregateOperator.Local(schema, spec, raw, options.Pool, options.BatchSize));
             var keys = Enumerable.Range(0, spec.KeyColumns.Length).ToArray();
             return input.Graph.Connect(name, local, local.SideOutput(raw), output,
                 _ => new TwoPhaseWindowAggregateOperator(schema, spec, partialSchema, tag, options.Pool, options.BatchSize, output), keys, spec.KeyColumns);

@@ -27,7 +27,7 @@ internal static class PhysicalOperators
                     var inputSchema = input.Schema;
                     if (agg.Window is null)
                     {
-                        var spec = new GroupAggregateSpec(keys, specs);
+                        var spec = new GroupAggregateSpec(keys, specs, AppendOnlyInput: !agg.Input.IsUpdating);
                         return keyed.Apply("group-aggregate", agg.Schema, _ => new GroupAggregateOperator(inputSchema, spec, context.Pool));
                     }
 

@@ -14,7 +14,7 @@ namespace Streams.Engine.Operators.OverAggregate;
 /// Held rows live in pooled batches of the input schema, referenced from a flat array of (time, key, arrival) entries
 /// that is sorted when the watermark moves, so the steady state allocates nothing per row.
 /// </summary>
-public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOperator
+public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOperator, IDisposable
 {
     private readonly Schema _input;
     private readonly Schema _outputSchema;
@@ -130,6 +130,21 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
     /// <inheritdoc />
     public void OnEndOfInput(IOperatorOutput output) => Fire(long.MaxValue, output);
 
+    /// <summary>Returns the batches still holding rows to their pool (the job stopped before their watermark came).</summary>
+    public void Dispose()
+    {
+        for (var slot = 0; slot < _store.Count; slot++)
+        {
+            if (_store[slot] is not null)
+            {
+                Release(slot);
+            }
+        }
+
+        _pendingCount = 0;
+        _minPendingTs = long.MaxValue;
+    }
+
     /// <summary>Copies the kept rows into the held-row batches and records an entry per row.</summary>
     private void Hold(ColumnBatch batch, ReadOnlySpan<int> rows)
     {
@@ -163,11 +178,6 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
         if (_appendSlot >= 0 && _store[_appendSlot]!.Count < _store[_appendSlot]!.Capacity)
         {
             return _store[_appendSlot]!;
-        }
-
-        if (_appendSlot >= 0 && _storeRemaining[_appendSlot] == 0)
-        {
-            Release(_appendSlot);
         }
 
         var batch = _pool.Rent(_input, _batchSize);
@@ -242,11 +252,11 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
         _pendingCount = kept;
         _minPendingTs = min;
         var rows = _ready.AsSpan(0, ready);
-        rows.Sort(default(PendingOrder));
+        rows.Sort(PendingOrder);
         Emit(rows, output);
         foreach (var p in rows)
         {
-            if (--_storeRemaining[p.Slot] == 0 && p.Slot != _appendSlot)
+            if (--_storeRemaining[p.Slot] == 0)
             {
                 Release(p.Slot);
             }
@@ -322,19 +332,16 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
     /// <summary>A held row: its time, arrival number and partition, and where its values are.</summary>
     private readonly record struct PendingRow(long Ts, long Arrival, int Key, int Slot, int Row);
 
-    /// <summary>Time, then partition (so peers are adjacent), then arrival.</summary>
-    private readonly struct PendingOrder : IComparer<PendingRow>
+    /// <summary>Time, then partition (so peers are adjacent), then arrival; a cached delegate, so sorting allocates nothing.</summary>
+    private static readonly Comparison<PendingRow> PendingOrder = static (x, y) =>
     {
-        public int Compare(PendingRow x, PendingRow y)
+        var c = x.Ts.CompareTo(y.Ts);
+        if (c != 0)
         {
-            var c = x.Ts.CompareTo(y.Ts);
-            if (c != 0)
-            {
-                return c;
-            }
-
-            c = x.Key.CompareTo(y.Key);
-            return c != 0 ? c : x.Arrival.CompareTo(y.Arrival);
+            return c;
         }
-    }
+
+        c = x.Key.CompareTo(y.Key);
+        return c != 0 ? c : x.Arrival.CompareTo(y.Arrival);
+    };
 }

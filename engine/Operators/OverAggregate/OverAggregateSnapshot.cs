@@ -62,16 +62,7 @@ public sealed partial class OverAggregateOperator
             _partitions.Add(p);
         }
 
-        foreach (var batch in _store)
-        {
-            batch?.Dispose();
-        }
-
-        _store.Clear();
-        _freeSlots.Clear();
-        _appendSlot = -1;
-        _pendingCount = 0;
-        _minPendingTs = long.MaxValue;
+        Dispose();
         var held = reader.ReadInt32();
         EnsurePending(held);
         for (var i = 0; i < held; i++)

@@ -31,7 +31,7 @@ internal sealed partial class Binder
             throw new SqlException(other.Pos, $"not supported: {other.Name}() OVER together with OVER aggregates");
         }
 
-        if (node.IsUpdating)
+        if (!IsInsertOnly(node))
         {
             throw new SqlException(calls[0].Pos, "not supported: OVER aggregates over an updating input (GROUP BY without a window, regular joins, Top-N); they need an append-only stream");
         }
@@ -119,6 +119,20 @@ internal sealed partial class Binder
         var schema = new Schema(fields, timeIndex);
         return (new ProjectNode(over, exprs, schema), Scope.Of(schema, null));
     }
+
+    /// <summary>
+    /// True when the plan only ever emits new rows: sources, row-wise operators, windows, and inner joins of such inputs
+    /// (a regular inner join's result changes only by growing; <see cref="LogicalNode.IsUpdating"/> also counts it as
+    /// changing because its final result is printed at the end).
+    /// </summary>
+    private static bool IsInsertOnly(LogicalNode node) => node switch
+    {
+        ScanNode s => !s.IsUpdating,
+        JoinNode { Kind: "INNER" or "CROSS" } j => IsInsertOnly(j.Left) && IsInsertOnly(j.Right),
+        AggregateNode { Window: not null } a => IsInsertOnly(a.Input),
+        FilterNode or ProjectNode or UnionNode or WindowAssignNode or OverAggregateNode => node.Inputs.All(IsInsertOnly),
+        _ => false,
+    };
 
     /// <summary>One bound window: partition columns, time column and frame; equal when two OVER clauses mean the same window.</summary>
     private sealed record OverWindow(int[] Keys, int Time, OverFrame Frame)

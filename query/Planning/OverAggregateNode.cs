@@ -25,6 +25,9 @@ internal sealed class OverAggregateNode(LogicalNode input, IReadOnlyList<int> pa
 
     public override IReadOnlyList<LogicalNode> Inputs => [Input];
 
+    /// <summary>Every row comes out once, final: the binder admits only insert-only inputs.</summary>
+    public override bool IsUpdating => false;
+
     public override string Describe()
     {
         var sb = new StringBuilder("OverAggregate [partition=(");

@@ -2,6 +2,7 @@ using Streams.Engine.Data;
 using Streams.Engine.Operators;
 using Streams.Engine.Operators.Aggregates;
 using Streams.Engine.Operators.GroupAggregate;
+using Streams.Engine.Operators.OverAggregate;
 using Streams.Engine.Operators.SessionWindow;
 using Streams.Engine.Operators.WindowAggregate;
 using Streams.Engine.Runtime;
@@ -64,6 +65,14 @@ internal static class PhysicalOperators
                 {
                     var inputSchema = input.Schema;
                     return input.KeyBy(top.PartitionKeys.ToArray()).Apply("top-n", top.Schema, _ => new TopNOperator(inputSchema, top, context.Pool));
+                }
+
+            case OverAggregateNode over:
+                {
+                    var spec = new OverAggregateSpec(over.TimeColumn, over.PartitionKeys.ToArray(), over.Frame, over.Aggregates.Select(ToSpec).ToArray());
+                    var inputSchema = input.Schema;
+                    var late = new OutputTag("late-rows", inputSchema, CountsAsLate: true);
+                    return input.KeyBy(spec.PartitionKeys).Apply("over-aggregate", over.Schema, _ => new OverAggregateOperator(inputSchema, spec, late, context.Pool));
                 }
 
             default:

@@ -11,7 +11,7 @@ namespace Streams.Query.Syntax;
 /// Keywords are identifiers matched case-insensitively; reserved ones cannot be used as bare names.
 /// Features the engine does not run are recognised and rejected with <c>not supported: ...</c> at their position.
 /// </summary>
-internal static class SqlParser
+internal static partial class SqlParser
 {
     private static readonly HashSet<string> Reserved = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -426,15 +426,6 @@ internal static class SqlParser
         from e in Expr
         from rp in RParen
         select (SqlExpr)new ExtractExpr(At(kw), field.ToStringValue().ToUpperInvariant(), e);
-
-    private static readonly TokenListParser<SqlToken, WindowSpecExpr> OverClause =
-        from kw in K("over")
-        from lp in LParen
-        from part in Ks("partition", "by").IgnoreThen(Expr.AtLeastOnceDelimitedBy(Comma)).OptionalOrDefault([])
-        from order in Ks("order", "by").IgnoreThen(Parse.Ref(() => OrderItemParser!).AtLeastOnceDelimitedBy(Comma)).OptionalOrDefault([])
-        from frame in NotSupported<Token<SqlToken>>(K("rows").Or(K("range")), "window frames (ROWS/RANGE BETWEEN) in OVER").OptionalOrDefault()
-        from rp in RParen
-        select new WindowSpecExpr(part, order, At(kw));
 
     /// <summary>name(args) with the special argument forms of SUBSTRING, TRIM, POSITION, and FILTER/OVER suffixes.</summary>
     private static readonly TokenListParser<SqlToken, SqlExpr> FunctionCall = input =>
@@ -1166,8 +1157,8 @@ internal static class SqlParser
         from whereExpr in Opt(K("where").IgnoreThen(Expr))
         from groupBy in Ks("group", "by").IgnoreThen(Parse.Ref(() => GroupingItems!)).OptionalOrDefault([])
         from having in Opt(K("having").IgnoreThen(Expr))
-        from window in Opt(NotSupported<SqlExpr>(K("window"), "named WINDOW clauses"))
-        select (QueryExpr)new SelectQuery(At(kw), distinct, items, fromItem, whereExpr, groupBy, having, [], null);
+        from windows in Parse.Ref(() => WindowClause!)
+        select (QueryExpr)new SelectQuery(At(kw), distinct, items, fromItem, whereExpr, groupBy, having, [], null, windows);
 
     private static readonly TokenListParser<SqlToken, SqlExpr[]> GroupingItems =
         NotSupported<SqlExpr[]>(K("grouping").Or(K("rollup")).Or(K("cube")), "GROUPING SETS / ROLLUP / CUBE")

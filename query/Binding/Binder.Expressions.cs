@@ -88,6 +88,12 @@ internal sealed partial class Binder
                 return new BoundLiteral(lit.Value, lit.Type);
             case IntervalExpr iv:
                 return new BoundInterval(iv.Millis);
+            case ColumnExpr { Qualifier: null } col when col.Name.ToUpperInvariant() is "CURRENT_TIMESTAMP" or "LOCALTIMESTAMP" or "CURRENT_ROW_TIMESTAMP" or "CURRENT_DATE" or "CURRENT_TIME" or "LOCALTIME"
+                && !scope.Columns.Any(c => c.Name.Equals(col.Name, StringComparison.OrdinalIgnoreCase)):
+                // Niladic time functions are written without parentheses in standard SQL.
+                return col.Name.ToUpperInvariant() is "CURRENT_DATE" or "CURRENT_TIME" or "LOCALTIME"
+                    ? throw new SqlException(col.Pos, $"not supported: {col.Name.ToUpperInvariant()} (DATE and TIME types); use CURRENT_TIMESTAMP")
+                    : new BoundCall("NOW", [], DataType.Timestamp);
             case ColumnExpr col:
                 {
                     var idx = scope.Resolve(col.Qualifier, col.Name, col.Pos);

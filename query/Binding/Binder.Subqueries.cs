@@ -380,6 +380,85 @@ internal sealed partial class Binder
 
     private static BoundCall Or(BoundExpr a, BoundExpr b) => new("OR", [a, b], DataType.Boolean);
 
+    // ============================================================ join conditions on expressions
+
+    /// <summary>
+    /// Plans a join whose ON has equalities between expressions (a cast from INT to BIGINT, a computed key) rather than
+    /// bare columns: each side gets its expression as an extra key column. For a LEFT join, conditions on the right
+    /// input alone filter that input first (they only decide which right rows can match). The output has the
+    /// original columns only.
+    /// </summary>
+    private static LogicalNode JoinOnExpressions(LogicalNode left, LogicalNode right, string kind, BoundExpr? cond, Schema schema)
+    {
+        var n = left.Schema.Count;
+        var m = right.Schema.Count;
+        var leftKeys = new List<BoundExpr>();
+        var rightKeys = new List<BoundExpr>();
+        var rightOnly = new List<BoundExpr>();
+        var rest = new List<BoundExpr>();
+        foreach (var part in cond is null ? [] : BoundExprs.Conjuncts(cond))
+        {
+            if (part is BoundCall { Name: "=", Args: [var a, var b] } && !(a is BoundColumn && b is BoundColumn) && kind != "CROSS")
+            {
+                var (sa, sb) = (SideOf(a, n), SideOf(b, n));
+                if (sa + sb is "LR" or "RL")
+                {
+                    var (l, r) = sa == "L" ? (a, b) : (b, a);
+                    leftKeys.Add(l);
+                    rightKeys.Add(BoundExprs.Remap(r, c => c with { Index = c.Index - n }));
+                    continue;
+                }
+            }
+
+            if (kind == "LEFT" && SideOf(part, n) == "R" && part is not BoundCall { Name: "=", Args: [BoundColumn, BoundColumn] })
+            {
+                rightOnly.Add(BoundExprs.Remap(part, c => c with { Index = c.Index - n }));
+                continue;
+            }
+
+            rest.Add(part);
+        }
+
+        if (leftKeys.Count == 0 && rightOnly.Count == 0)
+        {
+            return JoinPlanner.Create(left, right, kind, cond, schema);
+        }
+
+        var k = leftKeys.Count;
+        if (BoundExprs.And(rightOnly) is { } rightFilter)
+        {
+            right = new FilterNode(right, rightFilter);
+        }
+
+        var leftExt = k == 0 ? left : new ProjectNode(left, [.. Cols(left, n), .. leftKeys], new Schema([.. left.Schema.Fields, .. leftKeys.Select((e, i) => new Field("$lkey" + i, e.Type))], left.Schema.EventTimeIndex));
+        var rightExt = k == 0 ? right : new ProjectNode(right, [.. Cols(right, m), .. rightKeys], new Schema([.. right.Schema.Fields, .. rightKeys.Select((e, i) => new Field("$rkey" + i, e.Type))], right.Schema.EventTimeIndex));
+
+        // Right columns move past the left key columns.
+        var shifted = rest.Select(p => BoundExprs.Remap(p, c => c.Index >= n ? c with { Index = c.Index + k } : c)).ToList();
+        for (var i = 0; i < k; i++)
+        {
+            shifted.Add(Eq(Col(leftExt, n + i), new BoundColumn(n + k + m + i, rightKeys[i].Type, "$rkey" + i)));
+        }
+
+        var extSchema = new Schema([.. leftExt.Schema.Fields, .. rightExt.Schema.Fields.Select(f => kind == "LEFT" ? f with { Nullable = true } : f)]);
+        var joined = JoinPlanner.Create(leftExt, rightExt, kind, BoundExprs.And(shifted), k == 0 ? schema : extSchema);
+        if (k == 0)
+        {
+            return joined;
+        }
+
+        var layout = Enumerable.Range(0, n).Concat(Enumerable.Range(n + k, m)).Select(i => (BoundExpr)Col(joined, i)).ToArray();
+        return new ProjectNode(joined, layout, schema);
+    }
+
+    /// <summary>"L" when every column of <paramref name="e"/> is a left one, "R" when all are right ones, else "" (none or both).</summary>
+    private static string SideOf(BoundExpr e, int n)
+    {
+        var cols = new HashSet<int>();
+        BoundExprs.CollectColumns(e, cols);
+        return cols.Count == 0 ? "" : cols.All(c => c < n) ? "L" : cols.All(c => c >= n) ? "R" : "";
+    }
+
     // ============================================================ INTERSECT / EXCEPT
 
     /// <summary>

@@ -292,6 +292,12 @@ internal sealed partial class Binder(Catalog catalog)
                 limit = q.Limit is LiteralExpr { Value: int n and >= 0 } ? n : q.Limit is LiteralExpr { Value: long m and >= 0 } ? m : throw new SqlException(q.Limit.Pos, "LIMIT needs a non-negative integer");
             }
 
+            if (limit is not null && order.Count > 0)
+            {
+                // ORDER BY ... LIMIT n is a Top-N over one partition: it keeps only n rows and its changelog is the top n.
+                result = new TopNNode(result, [], order, limit.Value, -1, result.Schema);
+            }
+
             result = new SortLimitNode(result, order, limit);
         }
 
@@ -520,7 +526,7 @@ internal sealed partial class Binder(Catalog catalog)
         var scope = new Scope(ls.Columns.Concat(rs.Columns).ToArray());
         var schema = new Schema(left.Schema.Fields.Concat(right.Schema.Fields).Select(f => j.Kind == "LEFT" ? f with { Nullable = true } : f));
         BoundExpr? cond = j.On is null ? null : BindPredicate(j.On, scope, "ON");
-        return (JoinPlanner.Create(left, right, j.Kind, cond, schema), scope);
+        return (JoinOnExpressions(left, right, j.Kind, cond, schema), scope);
     }
 
     // ============================================================ Top-N

@@ -13,6 +13,7 @@ internal static class Ddl
     {
         "kafka", "upsert-kafka", "jdbc", "elasticsearch-6", "elasticsearch-7", "opensearch", "hbase-1.4", "hbase-2.2", "kinesis", "firehose",
         "pulsar", "upsert-pulsar", "hive", "mongodb", "mysql-cdc", "postgres-cdc", "oracle-cdc", "sqlserver-cdc", "rabbitmq", "dynamodb", "redis",
+        "faker", "values", "socket", "mysql", "postgres", "iceberg", "hudi", "paimon", "delta",
     };
 
     /// <summary>Flink formats with no decoder here (the file connector reads json, csv and arrow).</summary>

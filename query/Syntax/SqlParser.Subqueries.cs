@@ -146,6 +146,33 @@ internal static partial class SqlParser
         return TokenListParserResult.Value(false, input, input);
     };
 
+    /// <summary>The optional <c>NAME =&gt;</c> of a window TVF argument (DATA, TIMECOL, SIZE, SLIDE, STEP, GAP): arguments are taken in order.</summary>
+    private static readonly TokenListParser<SqlToken, bool> TvfArgName = input =>
+    {
+        if (Token.EqualTo(SqlToken.Identifier)(input) is { HasValue: true } name
+            && Token.EqualTo(SqlToken.Equal)(name.Remainder) is { HasValue: true } eq
+            && Token.EqualTo(SqlToken.Greater)(eq.Remainder) is { HasValue: true } arrow)
+        {
+            return TokenListParserResult.Value(true, input, arrow.Remainder);
+        }
+
+        return TokenListParserResult.Value(false, input, input);
+    };
+
+    private static readonly string[] ExplainDetailWords = ["estimated_cost", "changelog_mode", "json_execution_plan", "plan_advice"];
+
+    /// <summary>EXPLAIN's detail words (ESTIMATED_COST, CHANGELOG_MODE, ...), comma-separated: accepted, the plan is the same.</summary>
+    private static readonly TokenListParser<SqlToken, bool> ExplainDetails = input =>
+    {
+        var rest = input;
+        while (Token.EqualTo(SqlToken.Identifier)(rest) is { HasValue: true } word && ExplainDetailWords.Contains(word.Value.ToStringValue().ToLowerInvariant()))
+        {
+            rest = Comma(word.Remainder) is { HasValue: true } comma ? comma.Remainder : word.Remainder;
+        }
+
+        return TokenListParserResult.Value(rest != input, input, rest);
+    };
+
     /// <summary>MATCH_RECOGNIZE after a table reference.</summary>
     private static void RejectMatchRecognize(TokenList<SqlToken> rest)
     {

@@ -1047,15 +1047,17 @@ internal static partial class SqlParser
     private static readonly TokenListParser<SqlToken, FromItem> WindowTvf =
         from kind in K("tumble").Or(K("hop")).Or(K("session")).Or(K("cumulate")).Named("window function (TUMBLE, HOP, SESSION, CUMULATE)")
         from lp in LParen
+        from dataName in Parse.Ref(() => TvfArgName!)
         from tableKw in K("table")
         from src in QualifiedName
         from part in Ks("partition", "by").IgnoreThen(PartitionColumns).OptionalOrDefault([])
         from c1 in Comma
+        from timeName in Parse.Ref(() => TvfArgName!)
         from desc in K("descriptor")
         from lp2 in LParen
         from col in Name
         from rp2 in RParen
-        from args in Comma.IgnoreThen(Expr).Many()
+        from args in Comma.IgnoreThen(Parse.Ref(() => TvfArgName!)).IgnoreThen(Expr).Many()
         from rp in RParen
         select (FromItem)new WindowTvfRef(At(kind), kind.ToStringValue().ToUpperInvariant(), new TableRef(src.Pos, src.Name, null), part, col.Name, col.Pos, args, null);
 
@@ -1544,6 +1546,7 @@ internal static partial class SqlParser
 
     private static readonly TokenListParser<SqlToken, Statement> Explain =
         from kw in K("explain")
+        from details in Parse.Ref(() => ExplainDetails!)
         from plan in Ks("plan", "for").Optional()
         from inner in Statement0
         select (Statement)new ExplainStatement(At(kw), inner);

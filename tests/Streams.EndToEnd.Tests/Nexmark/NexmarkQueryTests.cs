@@ -151,7 +151,7 @@ public sealed class NexmarkQueryTests
 
     private static async Task<List<object?[]>> RunQuery(string query)
     {
-        var sink = new CapturingSinkFactory();
+        var sink = new CapturingSinkFactory(changelog: false);
         var runner = new NexmarkRunner(Options, () => ConnectorCatalog.RegisterAll(new ConnectorRegistry()).Register(sink));
         var result = await runner.RunAsync(query, CancellationToken.None);
         Assert.True(result.Ok, $"{query}: {result.Error}\n{result.Failure}");

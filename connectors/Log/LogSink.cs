@@ -185,7 +185,8 @@ internal sealed class LogSinkWriter : ITransactionalSinkWriter
 
             foreach (var p in partitions)
             {
-                _producers![slot].Commit(_topic.Partitions[p]);
+                // Not synced: a commit marker lost in a crash is written again by RecoverTransactions, as the manifest covers it.
+                _producers![slot].Commit(_topic.Partitions[p], FsyncMode.Never);
             }
 
             _prepared.RemoveAt(i--);

@@ -111,6 +111,31 @@ public sealed class SqlKillNineTests : IDisposable
     }
 
     [Fact]
+    public void A_SQL_OVER_aggregate_killed_with_SIGKILL_writes_exactly_the_uninterrupted_output()
+    {
+        var input = new StringBuilder();
+        for (var i = 0; i < WindowRows; i++)
+        {
+            // Disorder within the 1 s watermark delay: rows wait for the watermark across checkpoints and restarts.
+            var ts = i * 3L + (i * 7919L % 500);
+            input.Append(CultureInfo.InvariantCulture, $"{{\"id\":{i},\"k\":{i * 31 % 50},\"v\":{i % 97},\"ts\":{ts}}}\n");
+        }
+
+        AssertKilledRunMatchesUninterrupted(dir =>
+        {
+            File.WriteAllText(Path.Combine(dir, "in.ndjson"), input.ToString());
+            File.WriteAllText(Path.Combine(dir, "q.sql"), """
+                CREATE STREAM s (id BIGINT, k BIGINT, v BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH (connector = 'file', path = 'in.ndjson', format = 'json');
+                CREATE TABLE out_t (id BIGINT, n BIGINT, total BIGINT, hi BIGINT, lo BIGINT) WITH (connector = 'file', path = 'out', format = 'json');
+                INSERT INTO out_t SELECT id, n, total, hi, lo FROM (
+                  SELECT id, COUNT(*) OVER w AS n, SUM(v) OVER w AS total, MAX(v) OVER w AS hi, MIN(v) OVER w AS lo
+                  FROM s WINDOW w AS (PARTITION BY k ORDER BY ts RANGE BETWEEN INTERVAL '2' SECOND PRECEDING AND CURRENT ROW)
+                ) WHERE id % 10 = 0;
+                """);
+        }, seed: 31, minimumRows: WindowRows / 10);
+    }
+
+    [Fact]
     public void A_SQL_interval_join_killed_with_SIGKILL_writes_exactly_the_uninterrupted_output()
     {
         var orders = new StringBuilder();

@@ -209,8 +209,7 @@ internal sealed class LogSinkWriter : ITransactionalSinkWriter
             var open = log.OpenTransactions;
             foreach (var producer in _producers)
             {
-                var mine = open.FirstOrDefault(t => t.ProducerId == producer.ProducerId);
-                if (mine.IsPrepared && mine.PreparedTag <= committedCheckpointId && mine.ProducerId == producer.ProducerId)
+                if (open.Any(t => t.ProducerId == producer.ProducerId && t.IsPrepared && t.PreparedTag <= committedCheckpointId))
                 {
                     producer.Commit(log);
                 }

@@ -352,6 +352,13 @@ public sealed class CheckpointCoordinator
     /// </summary>
     public void FinishOperator(string operatorId, ICheckpointableOperator @operator)
     {
+        if (_writeStateInBackground)
+        {
+            // A barrier snapshot still being written must acknowledge its checkpoint first: otherwise the final state
+            // below would stand in for it and that checkpoint would pair state past its barrier with the barrier's offsets.
+            WhenStateWritten().GetAwaiter().GetResult();
+        }
+
         var state = _store.WriteFinishedOperatorState(operatorId, @operator);
         lock (_gate)
         {

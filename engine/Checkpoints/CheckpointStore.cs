@@ -111,8 +111,22 @@ public sealed class CheckpointStore
     /// Snapshots <paramref name="operator"/> into checkpoint <paramref name="id"/>: its snapshot stream becomes a state
     /// file, made durable and checksummed together with the files its stores attached. The result goes in the manifest.
     /// </summary>
-    public OperatorState WriteOperatorState(long id, string operatorId, ICheckpointableOperator @operator) =>
-        WriteCapturedState(CaptureOperatorState(id, operatorId, @operator));
+    public OperatorState WriteOperatorState(long id, string operatorId, ICheckpointableOperator @operator)
+    {
+        // Straight to the file: no in-memory copy when the caller writes on its own thread anyway.
+        var (stream, relative) = CreateStateFile(id, operatorId);
+        StateSnapshotWriter writer;
+        using (stream)
+        {
+            var operatorDirectory = OperatorDirectory(operatorId);
+            Directory.CreateDirectory(operatorDirectory);
+            writer = new StateSnapshotWriter(stream, operatorDirectory);
+            @operator.Snapshot(writer);
+            stream.Flush(flushToDisk: true);
+        }
+
+        return Describe(operatorId, relative, writer.AttachedFiles);
+    }
 
     /// <summary>
     /// The copy-on-barrier half of <see cref="WriteOperatorState"/>: snapshots <paramref name="operator"/> into memory on the
@@ -141,13 +155,18 @@ public sealed class CheckpointStore
             stream.Flush(flushToDisk: true);
         }
 
-        var files = new List<StateFile>(1 + captured.AttachedFiles.Count) { Describe(relative) };
-        foreach (var attached in captured.AttachedFiles)
+        return Describe(captured.OperatorId, relative, captured.AttachedFiles);
+    }
+
+    private OperatorState Describe(string operatorId, string stateFile, IReadOnlyList<string> attachedFiles)
+    {
+        var files = new List<StateFile>(1 + attachedFiles.Count) { Describe(stateFile) };
+        foreach (var attached in attachedFiles)
         {
             files.Add(Describe(ToRelative(attached)));
         }
 
-        return new OperatorState(captured.OperatorId, files);
+        return new OperatorState(operatorId, files);
     }
 
     /// <summary>

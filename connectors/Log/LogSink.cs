@@ -185,7 +185,8 @@ internal sealed class LogSinkWriter : ITransactionalSinkWriter
 
             foreach (var p in partitions)
             {
-                _producers![slot].Commit(_topic.Partitions[p]);
+                // Not synced: a commit marker lost in a crash is written again by RecoverTransactions, as the manifest covers it.
+                _producers![slot].Commit(_topic.Partitions[p], FsyncMode.Never);
             }
 
             _prepared.RemoveAt(i--);
@@ -208,8 +209,7 @@ internal sealed class LogSinkWriter : ITransactionalSinkWriter
             var open = log.OpenTransactions;
             foreach (var producer in _producers)
             {
-                var mine = open.FirstOrDefault(t => t.ProducerId == producer.ProducerId);
-                if (mine.IsPrepared && mine.PreparedTag <= committedCheckpointId && mine.ProducerId == producer.ProducerId)
+                if (open.Any(t => t.ProducerId == producer.ProducerId && t.IsPrepared && t.PreparedTag <= committedCheckpointId))
                 {
                     producer.Commit(log);
                 }

@@ -47,14 +47,23 @@ public sealed class CheckpointCoordinator
     private readonly Dictionary<(string Sink, int Task), Func<long, long>> _finishedSinks = [];
     private bool _finalTriggered;
     private bool _finalCompleted;
+    private Exception? _failure;
+    private readonly bool _writeStateInBackground;
+    private readonly List<Task> _stateWrites = [];
 
     /// <summary>Creates a coordinator writing to <paramref name="store"/>.</summary>
     /// <param name="store">Where checkpoints go.</param>
     /// <param name="planFingerprint">The job's <see cref="PlanFingerprint"/>.</param>
     /// <param name="interval">Time between checkpoints (<c>--checkpoint-interval</c>, 1 s by default).</param>
     /// <param name="time">The clock; the system clock when null.</param>
-    public CheckpointCoordinator(CheckpointStore store, string planFingerprint, TimeSpan interval, TimeProvider? time = null)
+    /// <param name="writeStateInBackground">
+    /// When true, <see cref="AcknowledgeOperator"/> only copies the operator's snapshot into memory on the operator's
+    /// thread and writes, syncs and checksums it on the thread pool (then acknowledges); wait for those writes with
+    /// <see cref="WhenStateWritten"/> before reusing the state directory.
+    /// </param>
+    public CheckpointCoordinator(CheckpointStore store, string planFingerprint, TimeSpan interval, TimeProvider? time = null, bool writeStateInBackground = false)
     {
+        _writeStateInBackground = writeStateInBackground;
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
         _store = store;
         _planFingerprint = planFingerprint;
@@ -252,9 +261,50 @@ public sealed class CheckpointCoordinator
             }
         }
 
-        var state = _store.WriteOperatorState(checkpointId, operatorId, @operator);
-        Acknowledge(checkpointId, p => p.Operators[operatorId] = state);
+        if (!_writeStateInBackground)
+        {
+            var written = _store.WriteOperatorState(checkpointId, operatorId, @operator);
+            Acknowledge(checkpointId, p => p.Operators[operatorId] = written);
+            return;
+        }
+
+        // Copy on the barrier (this thread, memory speed); the file write, fsync and checksum go off the task thread.
+        var captured = _store.CaptureOperatorState(checkpointId, operatorId, @operator);
+        var write = Task.Run(() =>
+        {
+            try
+            {
+                var state = _store.WriteCapturedState(captured);
+                Acknowledge(checkpointId, p => p.Operators[operatorId] = state);
+            }
+            catch (IOException e)
+            {
+                // A checkpoint superseded meanwhile may have lost its folder to retention; any other failure skips this checkpoint.
+                Abort(checkpointId, $"the state of {operatorId} could not be written: {e.Message}");
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref _failure, e, null);
+            }
+        });
+        lock (_stateWrites)
+        {
+            _stateWrites.RemoveAll(t => t.IsCompleted);
+            _stateWrites.Add(write);
+        }
     }
+
+    /// <summary>Completes when every background state write started so far has finished (and acknowledged or aborted its checkpoint).</summary>
+    public Task WhenStateWritten()
+    {
+        lock (_stateWrites)
+        {
+            return Task.WhenAll([.. _stateWrites]);
+        }
+    }
+
+    /// <summary>A failure of the background completion work (a sink commit, a manifest write); the job must stop with it.</summary>
+    public Exception? Failure => Volatile.Read(ref _failure);
 
     /// <summary>Sink writer <paramref name="task"/> of <paramref name="sinkId"/> pre-committed transaction <paramref name="transactionId"/> for the checkpoint.</summary>
     public void AcknowledgeSink(long checkpointId, string sinkId, int task, long transactionId)
@@ -302,6 +352,13 @@ public sealed class CheckpointCoordinator
     /// </summary>
     public void FinishOperator(string operatorId, ICheckpointableOperator @operator)
     {
+        if (_writeStateInBackground)
+        {
+            // A barrier snapshot still being written must acknowledge its checkpoint first: otherwise the final state
+            // below would stand in for it and that checkpoint would pair state past its barrier with the barrier's offsets.
+            WhenStateWritten().GetAwaiter().GetResult();
+        }
+
         var state = _store.WriteFinishedOperatorState(operatorId, @operator);
         lock (_gate)
         {

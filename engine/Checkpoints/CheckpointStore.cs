@@ -16,6 +16,13 @@ public enum CheckpointStatus
     Corrupt,
 }
 
+/// <summary>An operator snapshot taken into memory at a barrier, waiting to be written by <see cref="CheckpointStore.WriteCapturedState"/>.</summary>
+/// <param name="CheckpointId">The checkpoint.</param>
+/// <param name="OperatorId">The operator.</param>
+/// <param name="Snapshot">The snapshot stream's bytes.</param>
+/// <param name="AttachedFiles">Files the operator's stores wrote themselves, absolute paths.</param>
+public sealed record CapturedState(long CheckpointId, string OperatorId, MemoryStream Snapshot, IReadOnlyList<string> AttachedFiles);
+
 /// <summary>One checkpoint directory as listed by <see cref="CheckpointStore.List"/>.</summary>
 /// <param name="Id">The checkpoint id (from the directory name).</param>
 /// <param name="Status">Whether it can be recovered from.</param>
@@ -106,6 +113,7 @@ public sealed class CheckpointStore
     /// </summary>
     public OperatorState WriteOperatorState(long id, string operatorId, ICheckpointableOperator @operator)
     {
+        // Straight to the file: no in-memory copy when the caller writes on its own thread anyway.
         var (stream, relative) = CreateStateFile(id, operatorId);
         StateSnapshotWriter writer;
         using (stream)
@@ -117,8 +125,43 @@ public sealed class CheckpointStore
             stream.Flush(flushToDisk: true);
         }
 
-        var files = new List<StateFile>(1 + writer.AttachedFiles.Count) { Describe(relative) };
-        foreach (var attached in writer.AttachedFiles)
+        return Describe(operatorId, relative, writer.AttachedFiles);
+    }
+
+    /// <summary>
+    /// The copy-on-barrier half of <see cref="WriteOperatorState"/>: snapshots <paramref name="operator"/> into memory on the
+    /// calling (operator) thread, so the operator may go on changing its state while <see cref="WriteCapturedState"/>
+    /// writes, syncs and checksums the copy on another thread. Files the operator's stores write themselves (FASTER
+    /// checkpoints) are still written here, during the snapshot.
+    /// </summary>
+    public CapturedState CaptureOperatorState(long id, string operatorId, ICheckpointableOperator @operator)
+    {
+        var operatorDirectory = OperatorDirectory(operatorId);
+        Directory.CreateDirectory(operatorDirectory);
+        var buffer = new MemoryStream();
+        var writer = new StateSnapshotWriter(buffer, operatorDirectory);
+        @operator.Snapshot(writer);
+        return new CapturedState(id, operatorId, buffer, [.. writer.AttachedFiles]);
+    }
+
+    /// <summary>Writes a <see cref="CaptureOperatorState"/> copy as the operator's state file of its checkpoint, durably, and describes it for the manifest.</summary>
+    public OperatorState WriteCapturedState(CapturedState captured)
+    {
+        ArgumentNullException.ThrowIfNull(captured);
+        var (stream, relative) = CreateStateFile(captured.CheckpointId, captured.OperatorId);
+        using (stream)
+        {
+            captured.Snapshot.WriteTo(stream);
+            stream.Flush(flushToDisk: true);
+        }
+
+        return Describe(captured.OperatorId, relative, captured.AttachedFiles);
+    }
+
+    private OperatorState Describe(string operatorId, string stateFile, IReadOnlyList<string> attachedFiles)
+    {
+        var files = new List<StateFile>(1 + attachedFiles.Count) { Describe(stateFile) };
+        foreach (var attached in attachedFiles)
         {
             files.Add(Describe(ToRelative(attached)));
         }

@@ -31,7 +31,7 @@ public sealed class JobCheckpointing : ICheckpointHooks
         _log = log ?? (message => Console.Error.WriteLine(message));
         Store = new CheckpointStore(stateDirectory, retain, _log);
         RecoveredFrom = Store.LoadLatest(planFingerprint);
-        _coordinator = new CheckpointCoordinator(Store, planFingerprint, interval);
+        _coordinator = new CheckpointCoordinator(Store, planFingerprint, interval, writeStateInBackground: true);
     }
 
     /// <summary>The checkpoint store.</summary>
@@ -71,6 +71,11 @@ public sealed class JobCheckpointing : ICheckpointHooks
             while (!run.IsCompleted)
             {
                 await Task.WhenAny(run, Task.Delay(tick, CancellationToken.None)).ConfigureAwait(false);
+                if (_coordinator.Failure is { } failure)
+                {
+                    throw new InvalidOperationException($"checkpointing failed: {failure.Message}", failure);
+                }
+
                 if (!run.IsCompleted && _coordinator.TryTrigger(out var barrier))
                 {
                     job.TriggerCheckpoint(barrier);
@@ -86,6 +91,8 @@ public sealed class JobCheckpointing : ICheckpointHooks
         }
         finally
         {
+            // A cancelled run must not leave a state write behind that could complete a checkpoint under the next run.
+            await _coordinator.WhenStateWritten().ConfigureAwait(false);
             DisposeDeferred();
         }
     }

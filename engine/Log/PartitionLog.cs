@@ -186,9 +186,9 @@ public sealed class PartitionLog : IDisposable
             var control = (batch.Attributes & BatchAttributes.Control) != 0;
             if (control)
             {
-                if (count != 1 || span.Length != TransactionState.ControlBatchSize)
+                if (count != 1 || span.Length != TransactionState.ControlBatchSize || batch.ProducerId < 0)
                 {
-                    throw new InvalidTransactionStateException($"{Where}: a control batch holds exactly one marker record");
+                    throw new InvalidTransactionStateException($"{Where}: a control batch holds exactly one marker record of a producer");
                 }
 
                 _producers.CheckEpoch(batch.ProducerId, batch.ProducerEpoch, Where);
@@ -299,9 +299,9 @@ public sealed class PartitionLog : IDisposable
             return FetchRetrying(offset, maxBytes, EndOffset);
         }
 
-        var stable = LastStableOffset;
-        var fetched = FetchRetrying(offset, maxBytes, stable);
-        if (fetched.IsEmpty)
+        var fetched = FetchRetrying(offset, maxBytes, LastStableOffset);
+        // An abort recorded after the LSO was read cannot cover fetched data (it lay past the LSO), so a racy count is enough.
+        if (fetched.IsEmpty || _producers.Transactions.Aborted.Count == 0)
         {
             return fetched;
         }

@@ -81,10 +81,14 @@ public sealed class TransactionalProducer
         WriteMarker(log, ControlType.Prepare, tag, FsyncMode.Always);
     }
 
-    /// <summary>Publishes the open transaction of this producer id on <paramref name="log"/> (also one an older instance left).</summary>
-    public void Commit(PartitionLog log)
+    /// <summary>
+    /// Publishes the open transaction of this producer id on <paramref name="log"/> (also one an older instance left).
+    /// The marker is synced unless <paramref name="fsync"/> says otherwise: a caller that can redo the commit after a crash
+    /// (a prepared transaction covered by a durable checkpoint) may skip that sync.
+    /// </summary>
+    public void Commit(PartitionLog log, FsyncMode fsync = FsyncMode.Always)
     {
-        WriteMarker(log, ControlType.Commit, 0, FsyncMode.Always);
+        WriteMarker(log, ControlType.Commit, 0, fsync);
         _begun.Remove(log);
     }
 

@@ -17,26 +17,32 @@ internal static class StateBench
         var keys = new Option<long>("--keys") { Description = "Number of distinct keys.", DefaultValueFactory = _ => 1_000_000 };
         var memory = new Option<int>("--faster-memory-mb") { Description = "FASTER in-memory log size; state beyond it lives on disk.", DefaultValueFactory = _ => 256 };
         var dir = new Option<string?>("--dir") { Description = "Where the state goes (default: a temp folder, deleted afterwards)." };
+        var stores = new Option<string>("--store") { Description = "Which stores to measure: both, memory or faster.", DefaultValueFactory = _ => "both" };
+        stores.AcceptOnlyFromAmong("both", "memory", "faster");
         var command = new Command("state", "Keyed state: FASTER vs in-memory puts/s, checkpoint time and size, recovery time.");
         command.Options.Add(keys);
         command.Options.Add(memory);
         command.Options.Add(dir);
-        command.SetAction(parse => Run(parse.GetValue(keys), parse.GetValue(memory), parse.GetValue(dir)));
+        command.Options.Add(stores);
+        command.SetAction(parse => Run(parse.GetValue(keys), parse.GetValue(memory), parse.GetValue(dir), parse.GetValue(stores)!));
         return command;
     }
 
-    private static int Run(long keys, int memoryMb, string? directory)
+    private static int Run(long keys, int memoryMb, string? directory, string stores)
     {
         var root = directory ?? Path.Combine(Path.GetTempPath(), "streams-bench-state-" + Guid.NewGuid().ToString("N"));
         try
         {
             Console.WriteLine($"keyed state bench: {keys:N0} keys (long -> long), FASTER memory {memoryMb} MiB, dir {root}");
-            if (keys <= 50_000_000)
+            if (keys <= 50_000_000 && stores != "faster")
             {
                 InMemory(keys, Path.Combine(root, "memory"));
             }
 
-            Faster(keys, memoryMb, Path.Combine(root, "faster"));
+            if (stores != "memory")
+            {
+                Faster(keys, memoryMb, Path.Combine(root, "faster"));
+            }
             return 0;
         }
         finally

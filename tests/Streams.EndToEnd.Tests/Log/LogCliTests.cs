@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Streams.Engine.Log;
 
 namespace Streams.EndToEnd.Tests.Log;
 
@@ -20,6 +21,44 @@ public sealed class LogCliTests : IDisposable
 
     private Task<(int Exit, string Out, string Err)> Streams(string? stdin, params string[] args) =>
         StreamsCli.RunAsync(stdin, [.. args, "--data-dir", DataDir]);
+
+    [Fact]
+    public async Task ConsumeIsolationReadCommittedHidesOpenAndAbortedTransactionsAndLagCountsToTheStableOffset()
+    {
+        using (var store = LogStore.Open(DataDir, report: _ => { }))
+        {
+            var log = store.CreateTopic("tx", new TopicConfig()).Partitions[0];
+            var producer = new TransactionalProducer(42, 0);
+            void Send(string value)
+            {
+                using var b = new RecordBatchBuilder();
+                b.TryAddUnkeyed(System.Text.Encoding.UTF8.GetBytes($"{{\"v\":\"{value}\"}}"), 1);
+                producer.Send(log, b);
+            }
+
+            Send("aborted");
+            producer.Abort(log);
+            Send("committed");
+            producer.Commit(log);
+            Send("open");
+            log.Flush();
+        }
+
+        static List<string> Values(string output) =>
+            [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("value").GetProperty("v").GetString()!)];
+
+        var committed = await Streams(null, "consume", "tx", "--group", "c", "--from-beginning");
+        Assert.Equal(0, committed.Exit);
+        Assert.Equal(["committed"], Values(committed.Out));
+        var uncommitted = await Streams(null, "consume", "tx", "--group", "u", "--from-beginning", "--isolation", "read_uncommitted");
+        Assert.Equal(["aborted", "committed", "open"], Values(uncommitted.Out));
+
+        // Group c stands at the last stable offset (the open transaction's begin marker): no lag it could read.
+        var groups = await Streams(null, "groups");
+        var row = groups.Out.Split('\n').Single(l => l.StartsWith("c\ttx\t0\t", StringComparison.Ordinal)).Split('\t');
+        Assert.Equal(row[3], row[4]);
+        Assert.Equal("0", row[5]);
+    }
 
     [Fact]
     public async Task ProduceConsumeAndGroupsFollowTheContract()

@@ -43,6 +43,9 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
     // Per aggregate: its input column (-1 for COUNT(*)) and, per cell, the rows it left out (NULL input, SUM overflow).
     private readonly int[] _inputs;
     private readonly bool[] _isSum;
+
+    // The aggregate index of the only SUM (the one-pass path takes it), or -1.
+    private readonly int _onlySum;
     private readonly long[][] _sums;
     private readonly long[][] _missing;
 
@@ -83,6 +86,7 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
         _out = new ColumnBatch?[_targets];
         _inputs = spec.Aggregates.Select(a => a.Kind == AggregateKind.CountStar ? -1 : a.InputColumn).ToArray();
         _isSum = spec.Aggregates.Select(a => a.Kind == AggregateKind.Sum).ToArray();
+        _onlySum = _isSum.Count(x => x) == 1 ? Array.IndexOf(_isSum, true) : -1;
         _sums = spec.Aggregates.Select(a => a.Kind == AggregateKind.Sum ? new long[1024] : []).ToArray();
         _missing = spec.Aggregates.Select(_ => new long[1024]).ToArray();
     }
@@ -111,10 +115,13 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
             _keys.Clear();
         }
 
-        var lateCount = AssignCells(batch, output);
+        var sum = _onlySum;
+        var fused = sum >= 0 && !batch.HasFiltered && !batch.Columns[_timeColumn].HasNulls && !batch.Columns[_keyColumn].HasNulls
+            && !batch.Columns[_inputs[sum]].HasNulls;
+        var lateCount = fused ? AssignCellsAndSum(batch, sum, output) : AssignCells(batch, output);
         for (var a = 0; a < _inputs.Length; a++)
         {
-            if (_isSum[a])
+            if (_isSum[a] && !fused)
             {
                 AddSum(batch, a, output);
             }
@@ -224,6 +231,90 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
 
             rows[cell]++;
             cellOfRow[i] = cell;
+        }
+
+        return lateCount;
+    }
+
+    /// <summary>
+    /// <see cref="AssignCells"/> and <see cref="AddSum"/> in one pass, for the common shape: one SUM, no filtered rows and
+    /// no NULL event time, key or SUM input.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int AssignCellsAndSum(ColumnBatch batch, int sum, IOperatorOutput output)
+    {
+        var n = batch.Count;
+        var ts = batch.ColumnAt<long>(_timeColumn).Values;
+        var keyValues = batch.ColumnAt<long>(_keyColumn).Values;
+        var values = batch.ColumnAt<long>(_inputs[sum]).Values;
+        var cellOfRow = _cellOfRow;
+        var keys = _keys;
+        var sliceLength = _sliceLength;
+        var currentStart = long.MinValue;
+        var lateSlice = false;
+        Slice? slice = null;
+        int[] cellOf = [];
+        var rows = _rows;
+        var sums = _sums[sum];
+        var lateCount = 0;
+        if (n > ts.Length || n > keyValues.Length || n > values.Length || n > cellOfRow.Length)
+        {
+            ThrowShortColumns();
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            var t = ts[i];
+            if ((ulong)(t - currentStart) >= (ulong)sliceLength)
+            {
+                if (!EventTime.IsValid(t))
+                {
+                    RejectTimestamp(batch, i, output);
+                    cellOfRow[i] = -1;
+                    continue;
+                }
+
+                currentStart = FloorTo(t, sliceLength);
+                lateSlice = IsLate(currentStart);
+                slice = lateSlice ? null : SliceAt(currentStart);
+                cellOf = slice?.CellOf ?? [];
+            }
+
+            if (lateSlice)
+            {
+                _late[lateCount++] = i;
+                cellOfRow[i] = -1;
+                continue;
+            }
+
+            var id = keys.IdOf(keyValues[i]);
+            if ((uint)id >= (uint)cellOf.Length)
+            {
+                slice!.EnsureKeys(keys.Count);
+                cellOf = slice.CellOf;
+            }
+
+            var cell = cellOf[id];
+            if (cell < 0)
+            {
+                cell = NewCell(slice!, id);
+                rows = _rows;
+                sums = _sums[sum];
+            }
+
+            rows[cell]++;
+            cellOfRow[i] = cell;
+            var x = sums[cell];
+            var y = values[i];
+            var r = x + y;
+            if (((x ^ r) & (y ^ r)) < 0)
+            {
+                _missing[sum][cell]++;
+                Overflow(batch, i, sum, output);
+                continue;
+            }
+
+            sums[cell] = r;
         }
 
         return lateCount;

@@ -14,6 +14,9 @@ internal sealed partial class GroupKeyTable
     private readonly int[] _keyColumns;
     private readonly bool _singleInteger;
 
+    // Small non-negative single-integer keys skip the hash table.
+    private DirectKeyIndex _direct;
+
     // Open addressing: _slots holds id+1 (0 = empty), probed linearly from the hash.
     private int[] _slots = new int[1024];
     private ulong[] _slotHashes = new ulong[1024];
@@ -114,24 +117,36 @@ internal sealed partial class GroupKeyTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int IdOfLong(long key)
     {
+        var id = _direct.Find(key);
+        return id >= 0 ? id : IdOfLongHashed(key);
+    }
+
+    private int IdOfLongHashed(long key)
+    {
         var slots = _slots;
         var mask = slots.Length - 1;
         var h = (int)(SlotHash(key) & (uint)mask);
+        int id;
         while (true)
         {
             var s = slots[h];
             if (s == 0)
             {
-                return AddLong(key, h);
+                id = AddLong(key, h);
+                break;
             }
 
             if (_longKeys[s - 1] == key && s - 1 != _nullId)
             {
-                return s - 1;
+                id = s - 1;
+                break;
             }
 
             h = (h + 1) & mask;
         }
+
+        _direct.Remember(key, id, Count);
+        return id;
     }
 
     /// <summary>Fibonacci hashing: one multiply spreads consecutive and strided keys; the high bits are folded down for the mask.</summary>

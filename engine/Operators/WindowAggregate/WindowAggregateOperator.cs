@@ -29,6 +29,8 @@ public sealed partial class WindowAggregateOperator : IOperator
     private int[] _late = [];
     private int[] _mergeSlotByKey = [];
     private int[] _slotScratch = [];
+    private int[] _mergeFrom = [];
+    private int[] _mergeInto = [];
     private readonly List<int> _mergeKeys = [];
     private readonly bool _combiner;
     private readonly int _fusedKeyColumn;
@@ -535,8 +537,17 @@ public sealed partial class WindowAggregateOperator : IOperator
                 continue;
             }
 
-            foreach (var id in slice.KeyIds)
+            // Pane by pane, a column at a time: pair each key's pane slot with its window slot, then merge all pairs.
+            var paneKeys = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(slice.KeyIds);
+            if (_mergeFrom.Length < paneKeys.Length)
             {
+                _mergeFrom = new int[Math.Max(paneKeys.Length, _mergeFrom.Length * 2)];
+                _mergeInto = new int[_mergeFrom.Length];
+            }
+
+            for (var j = 0; j < paneKeys.Length; j++)
+            {
+                var id = paneKeys[j];
                 var merged = _mergeSlotByKey[id];
                 if (merged < 0)
                 {
@@ -545,8 +556,11 @@ public sealed partial class WindowAggregateOperator : IOperator
                     keys.Add(id);
                 }
 
-                _state.Slots.Merge(slice.SlotByKey[id], merged);
+                _mergeFrom[j] = slice.SlotByKey[id];
+                _mergeInto[j] = merged;
             }
+
+            _state.Slots.MergeMany(_mergeFrom.AsSpan(0, paneKeys.Length), _mergeInto.AsSpan(0, paneKeys.Length));
         }
 
         var ids = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(keys);

@@ -368,6 +368,7 @@ public sealed partial class WindowAggregateOperator : IOperator
             if (!_combiner)
             {
                 Fire(watermark, output);
+                ForgetFiredKeys();
             }
         }
 
@@ -381,6 +382,45 @@ public sealed partial class WindowAggregateOperator : IOperator
         {
             Fire(long.MaxValue, output);
         }
+    }
+
+    /// <summary>
+    /// The key table only grows while keys arrive; once it holds twice the keys it had after the last clean-up, keep only
+    /// the keys of open slices (the rest belong to fired windows), so ever-new keys (auction ids) do not pile up.
+    /// Amortised O(1) per key: each clean-up costs the live keys and happens after the table doubled.
+    /// </summary>
+    private void ForgetFiredKeys()
+    {
+        var keys = _state.Keys;
+        if (keys.Count < Math.Max(4096, 2 * _state.KeysAfterLastForget))
+        {
+            return;
+        }
+
+        var remap = new int[keys.Count];
+        var live = new List<int>();
+        foreach (var (_, slice) in _state.Slices)
+        {
+            foreach (var id in slice.KeyIds)
+            {
+                if (remap[id] == 0)
+                {
+                    remap[id] = 1;
+                    live.Add(id);
+                }
+            }
+        }
+
+        keys.Retain(live, remap);
+        foreach (var (_, slice) in _state.Slices)
+        {
+            slice.Renumber(remap, live.Count);
+        }
+
+        // Spare slices and the merge scratch are sized by the old key count: let them be rebuilt at the new size.
+        _state.SpareSlices.Clear();
+        _mergeSlotByKey = [];
+        _state.KeysAfterLastForget = live.Count;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -429,6 +469,9 @@ public sealed partial class WindowAggregateOperator : IOperator
         slice.EnsureKeys(keyCount);
         return slice;
     }
+
+    /// <summary>Keys in the key table (tests: fired windows' keys are forgotten).</summary>
+    internal int KeyCount => _state.Keys.Count;
 
     /// <summary>The slice length: gcd(size, slide).</summary>
     internal long SliceLength => _sliceLength;

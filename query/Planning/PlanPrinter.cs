@@ -23,7 +23,7 @@ internal static class PlanPrinter
         sb.Append(' ', depth * 2).Append(name).Append(" (parallelism=").Append(p < 0 ? "partitions" : p.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append(")\n");
         foreach (var input in node.Inputs)
         {
-            if (keyed && node is AggregateNode or JoinNode or TopNNode)
+            if (keyed && node is AggregateNode or JoinNode or TopNNode or WindowMaxPruneNode)
             {
                 var keys = node switch
                 {
@@ -45,7 +45,7 @@ internal static class PlanPrinter
     private static int SourceParallelism(LogicalNode node, int parallelism) => node switch
     {
         ScanNode => -1,
-        AggregateNode or JoinNode or TopNNode => parallelism,
+        AggregateNode or JoinNode or TopNNode or WindowMaxPruneNode => parallelism,
         _ => node.Inputs.Count == 0 ? -1 : node.Inputs.Select(i => SourceParallelism(i, parallelism)).Max(),
     };
 
@@ -63,6 +63,7 @@ internal static class PlanPrinter
         TopNNode t => ($"TopNOperator {t.Describe()["TopN ".Length..]}", true),
         SortLimitNode s => ($"FinalSort {s.Describe()["Sort ".Length..]}", false),
         WindowAssignNode w => ($"WindowAssignOperator {w.Describe()["WindowAssign ".Length..]}", false),
+        WindowMaxPruneNode m => ($"WindowMaxPruneOperator {m.Describe()["WindowMaxPrune ".Length..]}", true),
         _ => (node.Describe(), false),
     };
 }

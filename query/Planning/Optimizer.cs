@@ -347,6 +347,8 @@ internal static class Optimizer
                 return new WindowAssignNode(new FilterNode(w.Input, pred), w.Window, w.Schema);
             case JoinNode j:
                 return PushIntoJoin(j, pred);
+            case OverAggregateNode o:
+                return PushBelowOver(o, pred);
             default:
                 return null;
         }
@@ -414,6 +416,27 @@ internal static class Optimizer
 
         condition.AddRange(both);
         return JoinPlanner.Create(left, right, j.Kind == "CROSS" ? "INNER" : j.Kind, BoundExprs.And(condition), j.Schema);
+    }
+
+    /// <summary>Conjuncts on partition keys only filter whole partitions, so they may run before the OVER aggregate; others may not.</summary>
+    private static LogicalNode? PushBelowOver(OverAggregateNode over, BoundExpr pred)
+    {
+        var below = new List<BoundExpr>();
+        var above = new List<BoundExpr>();
+        foreach (var part in BoundExprs.Conjuncts(pred))
+        {
+            var cols = new HashSet<int>();
+            BoundExprs.CollectColumns(part, cols);
+            (cols.Count > 0 && cols.All(over.PartitionKeys.Contains) && IsDeterministic(part) ? below : above).Add(part);
+        }
+
+        if (below.Count == 0)
+        {
+            return null;
+        }
+
+        LogicalNode result = over.WithInputs([new FilterNode(over.Input, BoundExprs.And(below)!)]);
+        return above.Count > 0 ? new FilterNode(result, BoundExprs.And(above)!) : result;
     }
 
     private static int MaxColumn(BoundExpr e)

@@ -30,6 +30,8 @@ public sealed partial class WindowAggregateOperator : IOperator
     private int[] _mergeSlotByKey = [];
     private int[] _slotScratch = [];
     private readonly List<int> _mergeKeys = [];
+    private readonly List<long> _expired = [];
+    private long _emittedWatermark = long.MinValue;
     private readonly bool _combiner;
     private readonly int _fusedKeyColumn;
     private readonly CountAccumulator[] _fusedCounts = [];
@@ -367,12 +369,13 @@ public sealed partial class WindowAggregateOperator : IOperator
             _state.Watermark = watermark;
             if (!_combiner)
             {
-                Fire(watermark, output);
+                Fire(watermark, output, progress: true);
                 ForgetFiredKeys();
             }
         }
 
         output.EmitWatermark(watermark);
+        _emittedWatermark = Math.Max(_emittedWatermark, watermark);
     }
 
     /// <inheritdoc />
@@ -497,10 +500,10 @@ public sealed partial class WindowAggregateOperator : IOperator
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Fire(long watermark, IOperatorOutput output)
+    private void Fire(long watermark, IOperatorOutput output, bool progress = false)
     {
         ColumnBatch? result = null;
-        var expired = new List<long>();
+        var expired = _expired;
         while (_state.Slices.Count > 0)
         {
             var minStart = FirstKey(_state.Slices);
@@ -534,6 +537,17 @@ public sealed partial class WindowAggregateOperator : IOperator
             foreach (var s in expired)
             {
                 ReleaseSlice(s);
+            }
+
+            var end = start + _size - 1;
+            if (progress && result is { Count: > 0 } && end > _emittedWatermark && end < watermark)
+            {
+                // A watermark that fires many windows (end of input, an idle source catching up) announces each one as
+                // it goes, so downstream windows and window joins free a window's rows before the next one arrives.
+                output.Emit(result);
+                result = null;
+                output.EmitWatermark(end);
+                _emittedWatermark = end;
             }
         }
 

@@ -18,7 +18,7 @@ namespace Streams.Engine.Operators.WindowMaxPrune;
 /// watermark is held back by the window size, so emitted rows are never late downstream.
 /// </para>
 /// </summary>
-public sealed class WindowMaxPruneOperator : IOperator
+public sealed partial class WindowMaxPruneOperator : IOperator
 {
     private readonly int _time;
     private readonly int _value;

@@ -5,6 +5,7 @@ using Streams.Engine.Operators.GroupAggregate;
 using Streams.Engine.Operators.OverAggregate;
 using Streams.Engine.Operators.SessionWindow;
 using Streams.Engine.Operators.WindowAggregate;
+using Streams.Engine.Operators.WindowMaxPrune;
 using Streams.Engine.Runtime;
 using Streams.Query.Binding;
 using Streams.Query.Compilation;
@@ -49,8 +50,8 @@ internal static class PhysicalOperators
 
                     var window = agg.Window.Kind switch
                     {
-                        "TUMBLE" => WindowSpec.Tumble(agg.Window.SizeMs),
-                        "HOP" => WindowSpec.Hop(agg.Window.SlideMs, agg.Window.SizeMs),
+                        "TUMBLE" => WindowSpec.Tumble(agg.Window.SizeMs, agg.Window.OffsetMs),
+                        "HOP" => WindowSpec.Hop(agg.Window.SlideMs, agg.Window.SizeMs, agg.Window.OffsetMs),
                         "SESSION" => WindowSpec.Session(agg.Window.GapMs),
                         _ => throw new NotSupportedException($"not supported: {agg.Window.Kind} windows"),
                     };
@@ -74,6 +75,13 @@ internal static class PhysicalOperators
                     exprs.Add(new BoundCall("+", [start, new BoundInterval(assign.Window.SizeMs)], DataType.Timestamp));
                     exprs.Add(new BoundCall("+", [start, new BoundInterval(assign.Window.SizeMs - 1)], DataType.Timestamp));
                     return input.Project(assign.Schema, ExpressionCompiler.CompileProjector(exprs, assign.Input.Schema, assign.Schema), "window-assign");
+                }
+
+            case WindowMaxPruneNode prune:
+                {
+                    // The maximum is global: one task sees every row (the q7 plan it replaces also ran its MAX on one task).
+                    var inputSchema = input.Schema;
+                    return input.KeyBy().Apply("window-max", prune.Schema, _ => new WindowMaxPruneOperator(inputSchema, prune.TimeColumn, prune.ValueColumn, prune.SizeMs, context.Pool));
                 }
 
             case TopNNode top:

@@ -23,7 +23,7 @@ internal static class PlanPrinter
         sb.Append(' ', depth * 2).Append(name).Append(" (parallelism=").Append(p < 0 ? "partitions" : p.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append(")\n");
         foreach (var input in node.Inputs)
         {
-            if (keyed && node is AggregateNode or JoinNode or TopNNode or OverAggregateNode or TemporalJoinNode)
+            if (keyed && node is AggregateNode or JoinNode or TopNNode or OverAggregateNode or TemporalJoinNode or WindowMaxPruneNode)
             {
                 var keys = node switch
                 {
@@ -47,7 +47,7 @@ internal static class PlanPrinter
     private static int SourceParallelism(LogicalNode node, int parallelism) => node switch
     {
         ScanNode => -1,
-        AggregateNode or JoinNode or TopNNode or OverAggregateNode or TemporalJoinNode => parallelism,
+        AggregateNode or JoinNode or TopNNode or OverAggregateNode or TemporalJoinNode or WindowMaxPruneNode => parallelism,
         ValuesNode => 1,
         _ => node.Inputs.Count == 0 ? -1 : node.Inputs.Select(i => SourceParallelism(i, parallelism)).Max(),
     };
@@ -70,6 +70,7 @@ internal static class PlanPrinter
         OverAggregateNode o => ($"OverAggregateOperator {o.Describe()["OverAggregate ".Length..]}", true),
         SortLimitNode s => ($"FinalSort {s.Describe()["Sort ".Length..]}", false),
         WindowAssignNode w => ($"WindowAssignOperator {w.Describe()["WindowAssign ".Length..]}", false),
+        WindowMaxPruneNode m => ($"WindowMaxPruneOperator {m.Describe()["WindowMaxPrune ".Length..]}", true),
         _ => (node.Describe(), false),
     };
 }

@@ -304,6 +304,72 @@ internal sealed partial class GroupKeyTable
         }
     }
 
+    /// <summary>
+    /// Forgets every key except <paramref name="live"/> (distinct ids), which become ids 0..live.Count-1 in that order;
+    /// <paramref name="remap"/>[old id] receives the new id, or -1 for a forgotten key. Lets an operator whose keys come
+    /// and go (window aggregates over ever-new auction ids) keep the table as large as its open state, not its history.
+    /// </summary>
+    public void Retain(IReadOnlyList<int> live, int[] remap)
+    {
+        Array.Fill(remap, -1, 0, Count);
+        for (var j = 0; j < live.Count; j++)
+        {
+            remap[live[j]] = j;
+        }
+
+        var size = 1024;
+        while (size < live.Count * 4)
+        {
+            size *= 2;
+        }
+
+        var oldSlots = _slots;
+        var oldHashes = _slotHashes;
+        _slots = new int[size];
+        _slotHashes = new ulong[size];
+        var mask = size - 1;
+        for (var i = 0; i < oldSlots.Length; i++)
+        {
+            if (oldSlots[i] == 0 || remap[oldSlots[i] - 1] is var id && id < 0)
+            {
+                continue;
+            }
+
+            var h = (int)(oldHashes[i] & (uint)mask);
+            while (_slots[h] != 0)
+            {
+                h = (h + 1) & mask;
+            }
+
+            _slots[h] = id + 1;
+            _slotHashes[h] = oldHashes[i];
+        }
+
+        if (_singleInteger)
+        {
+            var keys = new long[Math.Max(256, live.Count)];
+            for (var j = 0; j < live.Count; j++)
+            {
+                keys[j] = _longKeys[live[j]];
+            }
+
+            _longKeys = keys;
+        }
+        else
+        {
+            var tuples = new object?[Math.Max(256, live.Count)][];
+            for (var j = 0; j < live.Count; j++)
+            {
+                tuples[j] = _tupleKeys[live[j]];
+            }
+
+            _tupleKeys = tuples;
+        }
+
+        _nullId = _nullId < 0 ? -1 : remap[_nullId];
+        Count = live.Count;
+    }
+
     /// <summary>Writes the keys of ids[j] into row firstRow + j of the first key columns of <paramref name="target"/>.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void WriteKeys(ReadOnlySpan<int> ids, ColumnBatch target, int firstRow)

@@ -25,7 +25,8 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
     private readonly List<OverPartition?> _partitions = [];
     private readonly bool _peersShareFrame;
 
-    // Held rows: entries point into _store batches; _storeRemaining counts each batch's rows not yet emitted.
+    // Held rows: a binary min-heap of entries in emission order (time, partition, arrival) pointing into _store
+    // batches; _storeRemaining counts each batch's rows not yet emitted.
     private PendingRow[] _pending = new PendingRow[1024];
     private int _pendingCount;
     private PendingRow[] _ready = new PendingRow[1024];
@@ -33,7 +34,6 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
     private int[] _storeRemaining = new int[16];
     private readonly Stack<int> _freeSlots = new();
     private int _appendSlot = -1;
-    private long _minPendingTs = long.MaxValue;
     private long _watermark = long.MinValue;
     private long _arrivals;
 
@@ -142,7 +142,6 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
         }
 
         _pendingCount = 0;
-        _minPendingTs = long.MaxValue;
     }
 
     /// <summary>Copies the kept rows into the held-row batches and records an entry per row.</summary>
@@ -154,17 +153,11 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
             var target = AppendTarget();
             var take = Math.Min(rows.Length, target.Capacity - target.Count);
             var chunk = rows[..take];
-            EnsurePending(_pendingCount + take);
             var first = target.Count;
             for (var j = 0; j < take; j++)
             {
                 var row = chunk[j];
-                var t = ts[row];
-                _pending[_pendingCount++] = new PendingRow(t, _arrivals++, _ids[row], _appendSlot, first + j);
-                if (t < _minPendingTs)
-                {
-                    _minPendingTs = t;
-                }
+                Push(new PendingRow(ts[row], _arrivals++, _ids[row], _appendSlot, first + j));
             }
 
             BatchGather.Append(batch, chunk, target);
@@ -222,7 +215,7 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
     /// <summary>Emits, in time order, every held row at or below <paramref name="limit"/> with its aggregates.</summary>
     private void Fire(long limit, IOperatorOutput output)
     {
-        if (_minPendingTs > limit)
+        if (_pendingCount == 0 || _pending[0].Ts > limit)
         {
             return;
         }
@@ -233,26 +226,12 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
         }
 
         var ready = 0;
-        var kept = 0;
-        var min = long.MaxValue;
-        for (var i = 0; i < _pendingCount; i++)
+        while (_pendingCount > 0 && _pending[0].Ts <= limit)
         {
-            var p = _pending[i];
-            if (p.Ts <= limit)
-            {
-                _ready[ready++] = p;
-            }
-            else
-            {
-                _pending[kept++] = p;
-                min = Math.Min(min, p.Ts);
-            }
+            _ready[ready++] = Pop();
         }
 
-        _pendingCount = kept;
-        _minPendingTs = min;
         var rows = _ready.AsSpan(0, ready);
-        rows.Sort(PendingOrder);
         Emit(rows, output);
         foreach (var p in rows)
         {
@@ -262,6 +241,64 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
             }
         }
     }
+
+    private void Push(PendingRow row)
+    {
+        EnsurePending(_pendingCount + 1);
+        var i = _pendingCount++;
+        while (i > 0)
+        {
+            var parent = (i - 1) >> 1;
+            if (Before(_pending[parent], row))
+            {
+                break;
+            }
+
+            _pending[i] = _pending[parent];
+            i = parent;
+        }
+
+        _pending[i] = row;
+    }
+
+    private PendingRow Pop()
+    {
+        var top = _pending[0];
+        var last = _pending[--_pendingCount];
+        var i = 0;
+        while (true)
+        {
+            var child = (2 * i) + 1;
+            if (child >= _pendingCount)
+            {
+                break;
+            }
+
+            if (child + 1 < _pendingCount && Before(_pending[child + 1], _pending[child]))
+            {
+                child++;
+            }
+
+            if (Before(last, _pending[child]))
+            {
+                break;
+            }
+
+            _pending[i] = _pending[child];
+            i = child;
+        }
+
+        if (_pendingCount > 0)
+        {
+            _pending[i] = last;
+        }
+
+        return top;
+    }
+
+    /// <summary>Emission order: time, then partition (so RANGE peers are adjacent), then arrival.</summary>
+    private static bool Before(in PendingRow x, in PendingRow y) =>
+        x.Ts != y.Ts ? x.Ts < y.Ts : x.Key != y.Key ? x.Key < y.Key : x.Arrival < y.Arrival;
 
     private void Emit(ReadOnlySpan<PendingRow> rows, IOperatorOutput output)
     {
@@ -331,17 +368,4 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
 
     /// <summary>A held row: its time, arrival number and partition, and where its values are.</summary>
     private readonly record struct PendingRow(long Ts, long Arrival, int Key, int Slot, int Row);
-
-    /// <summary>Time, then partition (so peers are adjacent), then arrival; a cached delegate, so sorting allocates nothing.</summary>
-    private static readonly Comparison<PendingRow> PendingOrder = static (x, y) =>
-    {
-        var c = x.Ts.CompareTo(y.Ts);
-        if (c != 0)
-        {
-            return c;
-        }
-
-        c = x.Key.CompareTo(y.Key);
-        return c != 0 ? c : x.Arrival.CompareTo(y.Arrival);
-    };
 }

@@ -304,6 +304,7 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
     {
         var inputColumns = _input.Count;
         ColumnBatch? outBatch = null;
+        var first = 0;
         var start = 0;
         while (start < rows.Length)
         {
@@ -330,21 +331,15 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
                 {
                     if (outBatch is not null)
                     {
-                        output.Emit(outBatch);
+                        Flush(outBatch, rows[first..i], output);
                     }
 
                     outBatch = _pool.Rent(_outputSchema, _batchSize);
+                    first = i;
                 }
 
-                var source = _store[rows[i].Slot]!;
-                var outRow = outBatch.Count;
-                for (var c = 0; c < inputColumns; c++)
-                {
-                    source.Columns[c].CopyRowTo(rows[i].Row, outBatch.Columns[c], outRow);
-                }
-
-                partition.Write(outBatch, outRow, inputColumns);
-                outBatch.Count = outRow + 1;
+                partition.Write(outBatch, outBatch.Count, inputColumns);
+                outBatch.Count++;
             }
 
             start = end;
@@ -352,7 +347,50 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
 
         if (outBatch is not null)
         {
-            output.Emit(outBatch);
+            Flush(outBatch, rows[first..], output);
+        }
+    }
+
+    /// <summary>Copies the input columns of <paramref name="rows"/> (the output rows, in order) a column at a time, then emits.</summary>
+    private void Flush(ColumnBatch outBatch, ReadOnlySpan<PendingRow> rows, IOperatorOutput output)
+    {
+        for (var c = 0; c < _input.Count; c++)
+        {
+            switch (outBatch.Columns[c])
+            {
+                case Column<long> t: Gather(t, rows, c); break;
+                case Column<int> t: Gather(t, rows, c); break;
+                case Column<double> t: Gather(t, rows, c); break;
+                case Column<bool> t: Gather(t, rows, c); break;
+                case Column<decimal> t: Gather(t, rows, c); break;
+                case Column<string?> t: Gather(t, rows, c); break;
+                default: throw new NotSupportedException("cannot copy a column of " + outBatch.Columns[c].Type);
+            }
+        }
+
+        output.Emit(outBatch);
+    }
+
+    private void Gather<T>(Column<T> target, ReadOnlySpan<PendingRow> rows, int column)
+    {
+        var values = target.Values;
+        var slot = -1;
+        Column<T> source = null!;
+        for (var i = 0; i < rows.Length; i++)
+        {
+            // Consecutive rows mostly come from the same held batch: look its column up once per run.
+            if (rows[i].Slot != slot)
+            {
+                slot = rows[i].Slot;
+                source = (Column<T>)_store[slot]!.Columns[column];
+            }
+
+            var row = rows[i].Row;
+            values[i] = source.Values[row];
+            if (source.IsNull(row))
+            {
+                target.SetNull(i);
+            }
         }
     }
 

@@ -61,7 +61,7 @@ public sealed class SqlSession
         var result = new List<PreparedStatement>();
         foreach (var statement in statements)
         {
-            if (statement is SetStatement)
+            if (statement is SetStatement or StatementSetMarker)
             {
                 continue;
             }

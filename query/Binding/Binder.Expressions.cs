@@ -88,6 +88,12 @@ internal sealed partial class Binder
                 return new BoundLiteral(lit.Value, lit.Type);
             case IntervalExpr iv:
                 return new BoundInterval(iv.Millis);
+            case ColumnExpr { Qualifier: null } col when col.Name.ToUpperInvariant() is "CURRENT_TIMESTAMP" or "LOCALTIMESTAMP" or "CURRENT_ROW_TIMESTAMP" or "CURRENT_DATE" or "CURRENT_TIME" or "LOCALTIME"
+                && !scope.Columns.Any(c => c.Name.Equals(col.Name, StringComparison.OrdinalIgnoreCase)):
+                // Niladic time functions are written without parentheses in standard SQL.
+                return col.Name.ToUpperInvariant() is "CURRENT_DATE" or "CURRENT_TIME" or "LOCALTIME"
+                    ? throw new SqlException(col.Pos, $"not supported: {col.Name.ToUpperInvariant()} (DATE and TIME types); use CURRENT_TIMESTAMP")
+                    : new BoundCall("NOW", [], DataType.Timestamp);
             case ColumnExpr col:
                 {
                     var idx = scope.Resolve(col.Qualifier, col.Name, col.Pos);
@@ -401,7 +407,8 @@ internal sealed partial class Binder
             throw new SqlException(call.Pos, $"{call.Name} needs a matching group window in GROUP BY");
         }
 
-        var args = call.Args.Select(a => BindExprWith(a, scope, replace)).ToArray();
+        // The first argument of TIMESTAMPADD / TIMESTAMPDIFF is a unit word, not a column.
+        var args = call.Args.Select((a, i) => i == 0 && call.Name is "TIMESTAMPADD" or "TIMESTAMPDIFF" ? new BoundLiteral(null, DataType.Null) : BindExprWith(a, scope, replace)).ToArray();
 
         void Arity(int min, int max)
         {
@@ -430,6 +437,16 @@ internal sealed partial class Binder
             }
 
             return Cast(args[i], DataType.Int32);
+        }
+
+        BoundExpr Int64Arg(int i)
+        {
+            if (args[i].Type is not (DataType.Int32 or DataType.Int64 or DataType.Null))
+            {
+                throw new SqlException(call.Args[i].Pos, $"argument {i + 1} of {call.Name} must be an integer, not {args[i].Type.SqlName()}");
+            }
+
+            return args[i];
         }
 
         BoundExpr Num(int i)
@@ -586,6 +603,56 @@ internal sealed partial class Binder
             case "NOW" or "PROCTIME" or "CURRENT_TIMESTAMP" or "LOCALTIMESTAMP" or "CURRENT_ROW_TIMESTAMP":
                 Arity(0, 0);
                 return new BoundCall("NOW", [], DataType.Timestamp);
+            case "FROM_UNIXTIME":
+                {
+                    // Seconds since the epoch as 'yyyy-MM-dd HH:mm:ss' text (UTC), or in the given format.
+                    Arity(1, 2);
+                    var millis = new BoundCall("*", [Cast(Int64Arg(0), DataType.Int64), new BoundLiteral(1000L, DataType.Int64)], DataType.Int64);
+                    return new BoundCall("DATE_FORMAT", [new BoundCall("CAST", [millis], DataType.Timestamp), args.Length == 2 ? Str(1) : new BoundLiteral("yyyy-MM-dd HH:mm:ss", DataType.String)], DataType.String);
+                }
+
+            case "UNIX_TIMESTAMP":
+                {
+                    // Seconds since the epoch: now, or of a 'yyyy-MM-dd HH:mm:ss' text (or one in the given format).
+                    Arity(0, 2);
+                    var ts = args.Length == 0 ? new BoundCall("NOW", [], DataType.Timestamp)
+                        : new BoundCall("TO_TIMESTAMP", args.Length == 2 ? [Str(0), Str(1)] : [Str(0)], DataType.Timestamp);
+                    return new BoundCall("/", [new BoundCall("CAST", [ts], DataType.Int64), new BoundLiteral(1000L, DataType.Int64)], DataType.Int64);
+                }
+
+            case "TO_TIMESTAMP_LTZ":
+                {
+                    Arity(1, 2);
+                    var precision = args.Length == 2 ? ConstantInt(call.Args[1]) : 3;
+                    var scale = precision switch
+                    {
+                        0 => 1000L,
+                        3 => 1L,
+                        _ => throw new SqlException(call.Args[1].Pos, "TO_TIMESTAMP_LTZ precision must be 0 (seconds) or 3 (milliseconds)"),
+                    };
+                    var epoch = Cast(Int64Arg(0), DataType.Int64);
+                    return new BoundCall("CAST", [scale == 1 ? epoch : new BoundCall("*", [epoch, new BoundLiteral(scale, DataType.Int64)], DataType.Int64)], DataType.Timestamp);
+                }
+
+            case "TIMESTAMPADD":
+                {
+                    Arity(3, 3);
+                    var unit = TimeUnitMillis(call, 0);
+                    var amount = new BoundCall("*", [Cast(Int64Arg(1), DataType.Int64), new BoundLiteral(unit, DataType.Int64)], DataType.Int64);
+                    var sum = new BoundCall("+", [new BoundCall("CAST", [Ts(2)], DataType.Int64), amount], DataType.Int64);
+                    return new BoundCall("CAST", [sum], DataType.Timestamp);
+                }
+
+            case "TIMESTAMPDIFF":
+                {
+                    Arity(3, 3);
+                    var unit = TimeUnitMillis(call, 0);
+                    var diff = new BoundCall("-", [new BoundCall("CAST", [Ts(2)], DataType.Int64), new BoundCall("CAST", [Ts(1)], DataType.Int64)], DataType.Int64);
+                    return Cast(new BoundCall("/", [diff, new BoundLiteral(unit, DataType.Int64)], DataType.Int64), DataType.Int32);
+                }
+
+            case var name when UnsupportedFunctions.Contains(name):
+                throw new SqlException(call.Pos, $"not supported: function {name}");
             default:
                 var known = new[]
                 {
@@ -594,6 +661,43 @@ internal sealed partial class Binder
                 };
                 throw new SqlException(call.Pos, $"unknown function `{call.Name}`" + NameSuggestion.Hint(call.Name, known));
         }
+    }
+
+    /// <summary>Flink built-in functions this engine does not implement: rejected as such rather than as unknown names.</summary>
+    private static readonly HashSet<string> UnsupportedFunctions = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "JSON_VALUE", "JSON_QUERY", "JSON_EXISTS", "JSON_OBJECT", "JSON_ARRAY", "JSON_STRING", "JSON_OBJECTAGG", "JSON_ARRAYAGG", "IS_JSON",
+        "TO_DATE", "DATE", "CURRENT_DATE", "CURRENT_TIME", "LOCALTIME", "CONVERT_TZ", "DATEDIFF", "DATE_ADD", "DATE_SUB", "CURRENT_WATERMARK",
+        "ARRAY", "MAP", "ROW", "CARDINALITY", "ELEMENT", "ARRAY_CONTAINS", "ARRAY_DISTINCT", "ARRAY_JOIN", "MAP_KEYS", "MAP_VALUES", "STR_TO_MAP", "SPLIT",
+        "MD5", "SHA1", "SHA2", "SHA224", "SHA256", "SHA384", "SHA512", "HASH_CODE", "UUID", "RAND", "RAND_INTEGER", "TO_BASE64", "FROM_BASE64",
+        "ENCODE", "DECODE", "ASCII", "CHR", "REPEAT", "OVERLAY", "LEFT", "RIGHT", "PARSE_URL", "URL_DECODE", "URL_ENCODE", "REGEXP_SUBSTR", "REGEXP_INSTR",
+        "TRUNCATE", "LOG", "LOG2", "SIN", "COS", "TAN", "ASIN", "ACOS", "ATAN", "ATAN2", "SINH", "COSH", "TANH", "COT", "DEGREES", "RADIANS", "PI", "E", "BIN", "HEX", "UNHEX",
+        "LAG", "LEAD", "RANK", "DENSE_RANK", "PERCENT_RANK", "CUME_DIST", "NTILE", "GROUPING", "GROUPING_ID", "TYPEOF",
+    };
+
+    private int ConstantInt(SqlExpr e) =>
+        e is LiteralExpr { Value: int i } ? i : throw new SqlException(e.Pos, "expected an integer literal");
+
+    /// <summary>The unit argument of TIMESTAMPADD / TIMESTAMPDIFF (written as a bare word) in milliseconds.</summary>
+    private static long TimeUnitMillis(CallExpr call, int i)
+    {
+        var unit = call.Args[i] is ColumnExpr { Qualifier: null } c ? c.Name.ToUpperInvariant() : call.Args[i] is LiteralExpr { Value: string s } ? s.ToUpperInvariant() : "";
+        if (unit.StartsWith("SQL_TSI_", StringComparison.Ordinal))
+        {
+            unit = unit[8..];
+        }
+
+        return unit switch
+        {
+            "MILLISECOND" or "FRAC_SECOND" => 1,
+            "SECOND" => 1_000,
+            "MINUTE" => 60_000,
+            "HOUR" => 3_600_000,
+            "DAY" => 86_400_000,
+            "WEEK" => 604_800_000,
+            "MONTH" or "QUARTER" or "YEAR" => throw new SqlException(call.Args[i].Pos, $"not supported: {call.Name} in {unit} (calendar arithmetic); use DAY"),
+            _ => throw new SqlException(call.Args[i].Pos, $"{call.Name} needs a unit (SECOND, MINUTE, HOUR, DAY, WEEK) as its first argument"),
+        };
     }
 
     private static DataType CommonTypeOf(CallExpr call, IReadOnlyList<BoundExpr> args)

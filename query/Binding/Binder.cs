@@ -83,21 +83,18 @@ internal sealed partial class Binder(Catalog catalog)
     {
         SelectQuery s => BindSelect(s),
         SetOpQuery u => BindSetOp(u),
+        WithQuery w => BindWith(w),
+        ValuesQuery v => BindValues(v),
         _ => throw new SqlException(query.Pos, "not supported: this query form"),
     };
 
     private (LogicalNode, Scope) BindSetOp(SetOpQuery u)
     {
-        if (u.Op != "UNION")
-        {
-            throw new SqlException(u.Pos, $"not supported: {u.Op}");
-        }
-
         var (left, ls) = BindQuery(u.Left);
         var (right, rs) = BindQuery(u.Right);
         if (left.Schema.Count != right.Schema.Count)
         {
-            throw new SqlException(u.Pos, $"UNION inputs have different column counts ({left.Schema.Count} and {right.Schema.Count})");
+            throw new SqlException(u.Pos, $"{u.Op} inputs have different column counts ({left.Schema.Count} and {right.Schema.Count})");
         }
 
         var fields = new List<Field>();
@@ -116,6 +113,11 @@ internal sealed partial class Binder(Catalog catalog)
         var schema = new Schema(fields);
         var l = new ProjectNode(left, leftCasts, schema);
         var r = new ProjectNode(right, rightCasts, schema);
+        if (u.Op != "UNION")
+        {
+            return (IntersectOrExcept(u, l, r, schema), Scope.Of(schema, null));
+        }
+
         LogicalNode union = new UnionNode([l, r], schema);
         if (!u.All)
         {
@@ -128,21 +130,19 @@ internal sealed partial class Binder(Catalog catalog)
 
     private (LogicalNode, Scope) BindSelect(SelectQuery q)
     {
-        if (q.From is null)
-        {
-            throw new SqlException(q.Pos, "not supported: SELECT without FROM");
-        }
+        // SELECT without FROM reads one empty row, as VALUES (NULL) would.
+        var (node, scope) = q.From is null
+            ? (new ValuesNode([[null]], new Schema([new Field("$row", DataType.String)])), new Scope([]))
+            : BindFrom(q.From);
 
-        var (node, scope) = BindFrom(q.From);
-
-        if (q.Where is not null)
+        if (q.Where is not null && BindSubqueryPredicates(q.Where, ref node, scope) is { } where)
         {
-            if (ContainsAggregate(q.Where))
+            if (ContainsAggregate(where))
             {
-                throw new SqlException(FindAggregate(q.Where)!.Pos, "aggregate functions are not allowed in WHERE (use HAVING)");
+                throw new SqlException(FindAggregate(where)!.Pos, "aggregate functions are not allowed in WHERE (use HAVING)");
             }
 
-            var pred = BindPredicate(q.Where, scope, "WHERE");
+            var pred = BindPredicate(where, scope, "WHERE");
             node = TryLimitTopN(node, pred) ?? new FilterNode(node, pred);
         }
 
@@ -297,6 +297,12 @@ internal sealed partial class Binder(Catalog catalog)
                 limit = q.Limit is LiteralExpr { Value: int n and >= 0 } ? n : q.Limit is LiteralExpr { Value: long m and >= 0 } ? m : throw new SqlException(q.Limit.Pos, "LIMIT needs a non-negative integer");
             }
 
+            if (limit is not null && order.Count > 0)
+            {
+                // ORDER BY ... LIMIT n is a Top-N over one partition: it keeps only n rows and its changelog is the top n.
+                result = new TopNNode(result, [], order, limit.Value, -1, result.Schema);
+            }
+
             result = new SortLimitNode(result, order, limit);
         }
 
@@ -336,6 +342,8 @@ internal sealed partial class Binder(Catalog catalog)
     {
         switch (from)
         {
+            case TableRef t when TryBindCte(t) is { } cte:
+                return cte;
             case TableRef t:
                 {
                     var entry = _catalog.Get(t.Name, t.Pos);
@@ -364,7 +372,8 @@ internal sealed partial class Binder(Catalog catalog)
                             fields.Add(new Field(c.Name, e.Type));
                         }
 
-                        node = new ProjectNode(node, exprs, new Schema(fields, entry.Schema.EventTimeIndex));
+                        var eventTime = entry.ComputedWatermark is { } wm ? fields.FindIndex(f => f.Name.Equals(wm, StringComparison.OrdinalIgnoreCase)) : entry.Schema.EventTimeIndex;
+                        node = new ProjectNode(node, exprs, new Schema(fields, eventTime));
                     }
 
                     return (node, Scope.Of(node.Schema, t.Alias ?? entry.Name));
@@ -373,6 +382,12 @@ internal sealed partial class Binder(Catalog catalog)
             case SubqueryRef s:
                 {
                     var (node, scope) = BindQuery(s.Query);
+                    if (s.ColumnAliases is { Count: > 0 } names)
+                    {
+                        node = RenameColumns(node, names, s.Pos);
+                        return (node, Scope.Of(node.Schema, s.Alias));
+                    }
+
                     return (node, new Scope(scope.Columns.Select(c => c with { Qualifier = s.Alias }).ToArray()));
                 }
 
@@ -498,15 +513,25 @@ internal sealed partial class Binder(Catalog catalog)
             return (new ProjectNode(swapped.Item1, exprs, new Schema(fields)), new Scope(cols));
         }
 
+        if (j.Right is TableRef { AsOf: not null } versioned)
+        {
+            return BindTemporalJoin(j, versioned, left, ls, right, rs);
+        }
+
+        if (j.Left is TableRef { AsOf: { } asOf })
+        {
+            throw new SqlException(asOf.Pos, "FOR SYSTEM_TIME AS OF goes on the right side of a join (the versioned table)");
+        }
+
         if (j.Kind is "FULL")
         {
-            throw new SqlException(j.Pos, "not supported: FULL OUTER JOIN");
+            return BindFullJoin(j, left, ls, right, rs);
         }
 
         var scope = new Scope(ls.Columns.Concat(rs.Columns).ToArray());
         var schema = new Schema(left.Schema.Fields.Concat(right.Schema.Fields).Select(f => j.Kind == "LEFT" ? f with { Nullable = true } : f));
         BoundExpr? cond = j.On is null ? null : BindPredicate(j.On, scope, "ON");
-        return (JoinPlanner.Create(left, right, j.Kind, cond, schema), scope);
+        return (JoinOnExpressions(left, right, j.Kind, cond, schema), scope);
     }
 
     // ============================================================ Top-N

@@ -24,6 +24,9 @@ internal sealed class CatalogEntry
 
     public IReadOnlyList<string> PrimaryKey { get; init; } = [];
 
+    /// <summary>The computed column the WATERMARK is declared on, when it is not a physical one.</summary>
+    public string? ComputedWatermark { get; init; }
+
     /// <summary>The defining query of a view.</summary>
     public QueryExpr? ViewQuery { get; init; }
 

@@ -8,8 +8,24 @@ namespace Streams.Query.Binding;
 /// <summary>Checks CREATE statements and turns them into catalog entries; fits INSERT queries to their target.</summary>
 internal static class Ddl
 {
+    /// <summary>Flink connectors this engine has no counterpart for: rejected where the option names them.</summary>
+    private static readonly HashSet<string> UnsupportedConnectors = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "kafka", "upsert-kafka", "jdbc", "elasticsearch-6", "elasticsearch-7", "opensearch", "hbase-1.4", "hbase-2.2", "kinesis", "firehose",
+        "pulsar", "upsert-pulsar", "hive", "mongodb", "mysql-cdc", "postgres-cdc", "oracle-cdc", "sqlserver-cdc", "rabbitmq", "dynamodb", "redis",
+        "faker", "values", "socket", "mysql", "postgres", "iceberg", "hudi", "paimon", "delta",
+    };
+
+    /// <summary>Flink formats with no decoder here (the file connector reads json, csv and arrow).</summary>
+    private static readonly HashSet<string> UnsupportedFormats = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "avro", "avro-confluent", "parquet", "orc", "raw", "protobuf", "debezium-json", "debezium-avro-confluent", "canal-json", "maxwell-json", "ogg-json",
+    };
+
     public static CatalogEntry CreateEntry(CreateSourceStatement create, ConnectorRegistry connectors)
     {
+        SourcePosition OptionPos(string key) => create.OptionPositions.TryGetValue(key, out var p) ? p : create.Pos;
+
         var fields = new List<Field>();
         var computed = new List<ColumnDef>();
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -45,26 +61,30 @@ internal static class Ddl
 
         var eventTime = -1;
         long delay = 0;
+        string? computedWatermark = null;
         if (create.Watermark is { } wm)
         {
-            eventTime = fields.FindIndex(f => f.Name.Equals(wm.Column, StringComparison.OrdinalIgnoreCase));
+            // The watermark may be on a computed column (ts AS TO_TIMESTAMP(...)): bind them all to know their types.
+            var binder = new Binder(new Catalog());
+            var all = fields.ToList();
+            foreach (var c in computed)
+            {
+                all.Add(new Field(c.Name, binder.BindExpr(c.Computed!, Scope.Of(new Schema(fields), null)).Type));
+            }
+
+            eventTime = all.FindIndex(f => f.Name.Equals(wm.Column, StringComparison.OrdinalIgnoreCase));
             if (eventTime < 0)
             {
-                if (computed.Any(c => c.Name.Equals(wm.Column, StringComparison.OrdinalIgnoreCase)))
-                {
-                    throw new SqlException(wm.Pos, $"not supported: WATERMARK on computed column `{wm.Column}`");
-                }
-
-                throw new SqlException(wm.Pos, $"WATERMARK column `{wm.Column}` is not a column of `{create.Name}`" + NameSuggestion.Hint(wm.Column, fields.Select(f => f.Name)));
+                throw new SqlException(wm.Pos, $"WATERMARK column `{wm.Column}` is not a column of `{create.Name}`" + NameSuggestion.Hint(wm.Column, all.Select(f => f.Name)));
             }
 
-            if (fields[eventTime].Type != DataType.Timestamp)
+            if (all[eventTime].Type != DataType.Timestamp)
             {
-                throw new SqlException(wm.Pos, $"WATERMARK column `{wm.Column}` must be TIMESTAMP(3), not {fields[eventTime].Type.SqlName()}");
+                throw new SqlException(wm.Pos, $"WATERMARK column `{wm.Column}` must be TIMESTAMP(3), not {all[eventTime].Type.SqlName()}");
             }
 
-            var schema0 = new Schema(fields);
-            var bound = new Binder(new Catalog()).BindExpr(wm.Expr, Scope.Of(schema0, null));
+            var schema0 = new Schema(all);
+            var bound = binder.BindExpr(wm.Expr, Scope.Of(schema0, null));
             delay = bound switch
             {
                 BoundColumn c when c.Index == eventTime => 0,
@@ -76,6 +96,30 @@ internal static class Ddl
             {
                 throw new SqlException(wm.Expr.Pos, "the watermark delay must not be negative");
             }
+
+            if (eventTime >= fields.Count)
+            {
+                computedWatermark = all[eventTime].Name;
+                eventTime = -1;
+            }
+        }
+
+        var options = create.Options;
+        var connector = options.LastOrDefault(o => o.Key == "connector").Value;
+        if (connector is not null && UnsupportedConnectors.Contains(connector))
+        {
+            throw new SqlException(OptionPos("connector"), $"not supported: connector '{connector}' (available: {string.Join(", ", connectors.Names)})");
+        }
+
+        if (options.LastOrDefault(o => o.Key is "format" or "value.format").Value is { } format && UnsupportedFormats.Contains(format))
+        {
+            throw new SqlException(OptionPos(options.Last(o => o.Key is "format" or "value.format").Key), $"not supported: format '{format}' (json, csv or arrow)");
+        }
+
+        if (connector is not null && connector.Equals("filesystem", StringComparison.OrdinalIgnoreCase) && !connectors.TryGet(connector, out _))
+        {
+            // Flink's filesystem connector is this engine's file connector: same path and format options.
+            options = options.Select(o => o.Key == "connector" ? new KeyValuePair<string, string>("connector", "file") : o).ToArray();
         }
 
         var entry = new CatalogEntry
@@ -84,13 +128,14 @@ internal static class Ddl
             Kind = create.IsTable ? "TABLE" : "STREAM",
             Schema = new Schema(fields, eventTime),
             Computed = computed,
-            Options = create.Options,
+            Options = options,
             WatermarkDelayMs = delay,
+            ComputedWatermark = computedWatermark,
             PrimaryKey = create.PrimaryKey,
             Pos = create.Pos,
         };
 
-        var connector = entry.Option("connector");
+        connector = entry.Option("connector");
         if (connector is null)
         {
             throw new SqlException(create.Pos, $"`{create.Name}` needs WITH (connector = '...') (known: {string.Join(", ", connectors.Names)})");
@@ -98,7 +143,7 @@ internal static class Ddl
 
         if (!connectors.TryGet(connector, out _))
         {
-            throw new SqlException(create.Pos, $"unknown connector '{connector}'" + NameSuggestion.Hint(connector, connectors.Names) + $" (known: {string.Join(", ", connectors.Names)})");
+            throw new SqlException(OptionPos("connector"), $"unknown connector '{connector}'" + NameSuggestion.Hint(connector, connectors.Names) + $" (known: {string.Join(", ", connectors.Names)})");
         }
 
         return entry;

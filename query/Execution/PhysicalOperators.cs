@@ -28,8 +28,23 @@ internal static class PhysicalOperators
                     var inputSchema = input.Schema;
                     if (agg.Window is null)
                     {
-                        var spec = new GroupAggregateSpec(keys, specs);
-                        return keyed.Apply("group-aggregate", agg.Schema, _ => new GroupAggregateOperator(inputSchema, spec, context.Pool));
+                        var spec = new GroupAggregateSpec(keys, specs, AppendOnlyInput: !agg.Input.IsUpdating);
+                        var grouped = keyed.Apply("group-aggregate", agg.Schema, _ => new GroupAggregateOperator(inputSchema, spec, context.Pool));
+                        // A global aggregate (no keys, or the binder's one constant key) answers one row even over empty input, as databases do.
+                        var global = keys.Length == 1 && agg.Schema[0].Name == "$global";
+                        if (keys.Length > 0 && !global)
+                        {
+                            return grouped;
+                        }
+
+                        var row = (global ? new object?[] { 0 } : []).Concat(agg.Aggregates.Select(a => a.Function == "COUNT" ? Convert.ChangeType(0, Storage(a.ResultType), System.Globalization.CultureInfo.InvariantCulture) : null)).ToArray();
+                        var tally = new EmptyInputRowOperator.Tally(context.Parallelism);
+                        return grouped.Apply("empty-input-row", agg.Schema, _ => new EmptyInputRowOperator(agg.Schema, row, tally, context.Pool));
+                    }
+
+                    if (agg.Window.Kind == "CUMULATE")
+                    {
+                        return WireCumulate(agg, input, specs, context);
                     }
 
                     var window = agg.Window.Kind switch
@@ -40,10 +55,14 @@ internal static class PhysicalOperators
                         _ => throw new NotSupportedException($"not supported: {agg.Window.Kind} windows"),
                     };
                     var wspec = new WindowAggregateSpec(agg.Window.TimeColumn, window, keys, specs);
+                    if (window.Kind != WindowKind.Session)
+                    {
+                        // The embedded API's operator (local pre-aggregation before the exchange), so SQL runs as fast as C#.
+                        return keyed.WindowAggregate(wspec, out _, "window-aggregate", agg.Schema);
+                    }
+
                     var late = new OutputTag("late-rows", inputSchema, CountsAsLate: true);
-                    return window.Kind == WindowKind.Session
-                        ? keyed.Apply("session-window", agg.Schema, _ => new SessionWindowOperator(inputSchema, wspec, late, context.Pool))
-                        : keyed.Apply("window-aggregate", agg.Schema, _ => new WindowAggregateOperator(inputSchema, wspec, late, context.Pool));
+                    return keyed.Apply("session-window", agg.Schema, _ => new SessionWindowOperator(inputSchema, wspec, late, context.Pool));
                 }
 
             case WindowAssignNode { Window.Kind: "TUMBLE" } assign:
@@ -75,6 +94,34 @@ internal static class PhysicalOperators
                 throw new NotSupportedException($"not supported: {node.Describe()}");
         }
     }
+
+    /// <summary>CUMULATE: rows copied once per cumulative window they fall in, then a tumbling aggregate keyed also by the window end.</summary>
+    private static DataStream WireCumulate(AggregateNode agg, DataStream input, AggregateSpec[] specs, JobContext context)
+    {
+        var w = agg.Window!;
+        var inputSchema = input.Schema;
+        var expanded = new Schema([.. inputSchema.Fields, new Field("$window_end", DataType.Timestamp, false)], inputSchema.EventTimeIndex);
+        var stream = input.Apply("cumulate-expand", expanded, _ => new CumulateExpandOperator(inputSchema, expanded, w.TimeColumn, w.StepMs, w.SizeMs));
+        var keys = agg.Keys.Append(inputSchema.Count).ToArray();
+        var spec = new WindowAggregateSpec(w.TimeColumn, WindowSpec.Tumble(w.SizeMs), keys, specs);
+        var late = new OutputTag("late-rows", expanded, CountsAsLate: true);
+        var aggregated = stream.KeyBy(keys).Apply("cumulate-aggregate", spec.OutputSchema(expanded), _ => new WindowAggregateOperator(expanded, spec, late, context.Pool));
+
+        // keys..., $window_end, window_start, window_end(size), aggs... -> keys..., window_start, window_end, aggs...
+        var k = agg.Keys.Count;
+        var from = aggregated.Schema;
+        var layout = Enumerable.Range(0, k).Append(k + 1).Append(k).Concat(Enumerable.Range(k + 3, agg.Aggregates.Count))
+            .Select(i => (BoundExpr)new BoundColumn(i, from[i].Type, from[i].Name)).ToArray();
+        return aggregated.Project(agg.Schema, ExpressionCompiler.CompileProjector(layout, from, agg.Schema), "cumulate-layout");
+    }
+
+    private static Type Storage(DataType type) => type switch
+    {
+        DataType.Int32 => typeof(int),
+        DataType.Double => typeof(double),
+        DataType.Decimal => typeof(decimal),
+        _ => typeof(long),
+    };
 
     private static AggregateSpec ToSpec(AggregateCall a) => a.Function switch
     {

@@ -3,9 +3,11 @@ using Streams.Engine.Data;
 using Streams.Engine.Operators.Joins;
 using Streams.Engine.Operators.EquiJoin;
 using Streams.Engine.Operators.IntervalJoin;
+using Streams.Engine.Operators.LookupJoin;
 using Streams.Engine.Operators.Union;
 using Streams.Engine.Operators.WindowJoin;
 using Streams.Engine.Runtime;
+using Streams.Engine.Runtime.Sources;
 using Streams.Query.Binding;
 using Streams.Query.Compilation;
 using Streams.Query.Planning;
@@ -99,6 +101,14 @@ internal sealed class QueryJob
                     return stream;
                 }
 
+            case ProjectNode { Input: ScanNode { Schema.EventTimeIndex: < 0 } scan } project when project.Schema.EventTimeIndex >= 0:
+                {
+                    // WATERMARK on a computed column: compute the columns in the source so watermarks come from them.
+                    var filter = scan.PushedFilter is null ? null : ExpressionCompiler.CompileFilter(scan.PushedFilter, scan.Schema);
+                    var source = new ComputedColumnsSource(CreateSource(scan.Source, scan.Schema, _context), filter, ExpressionCompiler.CompileProjector(project.Exprs, scan.Schema, project.Schema), project.Schema);
+                    return _graph.Source(scan.Source.Name, source, project.Schema, new WatermarkStrategy(project.Schema.EventTimeIndex, scan.Source.WatermarkDelayMs));
+                }
+
             case FilterNode filter:
                 return Wire(filter.Input).Filter(ExpressionCompiler.CompileFilter(filter.Predicate, filter.Input.Schema));
             case ProjectNode project when project.IsIdentity:
@@ -120,6 +130,20 @@ internal sealed class QueryJob
 
             case JoinNode join:
                 return WireJoin(join);
+            case ValuesNode values:
+                return _graph.Source("values", new InMemorySource(values.Schema, [values.Rows], pool: _context.Pool), values.Schema);
+            case TemporalJoinNode temporal:
+                {
+                    var left = Wire(temporal.Left);
+                    var right = Wire(temporal.Right);
+                    var type = temporal.Kind == "LEFT" ? JoinType.Left : JoinType.Inner;
+                    var lk = temporal.LeftKeys.ToArray();
+                    var rk = temporal.RightKeys.ToArray();
+                    var outSchema = JoinSchemas.Concat(left.Schema, right.Schema, type, temporal.LeftTime);
+                    return _graph.Connect("temporal-join", left, right, outSchema,
+                        _ => new TemporalJoinOperator(left.Schema, right.Schema, lk, rk, type, temporal.LeftTime, temporal.RightTime), lk, rk);
+                }
+
             default:
                 return PhysicalOperators.Wire(node, Wire(node.Inputs[0]), _context);
         }
@@ -190,7 +214,7 @@ internal sealed class QueryJob
             if (join.Interval is { } iv)
             {
                 joined = _graph.Connect("interval-join", left, right, outSchema,
-                    _ => new IntervalJoinOperator(left.Schema, right.Schema, lk, rk, iv.LowerMs, iv.UpperMs, type, iv.LeftTime, iv.RightTime), lk, rk);
+                    _ => new IntervalJoinOperator(left.Schema, right.Schema, lk, rk, iv.LowerMs, iv.UpperMs, type, iv.LeftTime, iv.RightTime, leftUpperTimeColumn: iv.LeftUpperTime), lk, rk);
             }
             else
             {

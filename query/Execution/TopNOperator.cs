@@ -5,14 +5,26 @@ using Streams.Query.Planning;
 namespace Streams.Query.Execution;
 
 /// <summary>
-/// ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...) &lt;= N over bounded input: keeps each partition's rows and, when
-/// input ends, emits the first N of each partition in order with their row number (Top-N; N = 1 is deduplication).
-/// Retracted input rows (-U/-D) are removed first, so it also works on top of updating results.
+/// ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...) &lt;= N (Top-N; N = 1 is deduplication), and ORDER BY ... LIMIT N
+/// (one partition, no row number). Emits a continuous changelog: after each batch, every rank of a partition whose row
+/// changed is retracted (-U, or -D when the rank empties) and re-emitted (+U, or +I for a new rank), so the output
+/// always describes the current top N. Each partition keeps its rows sorted by rank (ties in arrival order, as a
+/// streaming Top-N that never replaces an equal row); over append-only input only the top N are kept. Retracted
+/// input rows (-U/-D) are removed, so it also works on top of updating results.
 /// </summary>
 internal sealed partial class TopNOperator(Schema input, TopNNode node, BatchPool pool) : IOperator
 {
     private readonly Dictionary<string, List<object?[]>> _partitions = [];
+
+    // What was last emitted per partition, rank by rank (the same row objects as in _partitions).
+    private readonly Dictionary<string, object?[][]> _emitted = [];
+    private readonly HashSet<string> _touched = [];
+    private readonly FinalResult.RowComparer _comparer = new(node.Order);
     private readonly Schema _input = input;
+    private readonly int _limit = (int)Math.Min(node.Limit, int.MaxValue);
+
+    // Over append-only input a row below the top N can never come back up: it is dropped.
+    private readonly bool _appendOnly = node.Input is { IsUpdating: false };
 
     public void OnBatch(ColumnBatch batch, IOperatorOutput output)
     {
@@ -36,9 +48,14 @@ internal sealed partial class TopNOperator(Schema input, TopNNode node, BatchPoo
                 _partitions[key] = rows;
             }
 
+            _touched.Add(key);
             if (batch.KindOf(i) is RowKind.Insert or RowKind.UpdateAfter)
             {
-                rows.Add(row);
+                rows.Insert(UpperBound(rows, row), row);
+                if (_appendOnly && rows.Count > _limit)
+                {
+                    rows.RemoveRange(_limit, rows.Count - _limit);
+                }
             }
             else
             {
@@ -51,58 +68,111 @@ internal sealed partial class TopNOperator(Schema input, TopNNode node, BatchPoo
         }
 
         batch.Dispose();
+        EmitChanges(output);
     }
 
-    public void OnWatermark(long watermark, IOperatorOutput output)
-    {
-    }
+    public void OnEndOfInput(IOperatorOutput output) => output.EmitWatermark(long.MaxValue);
 
-    public void OnEndOfInput(IOperatorOutput output)
+    /// <summary>After the last row that sorts at or before <paramref name="row"/>: equal rows stay in arrival order.</summary>
+    private int UpperBound(List<object?[]> rows, object?[] row)
     {
-        var comparer = new FinalResult.RowComparer(node.Order);
-        var visible = node.Schema.Count - 1;
-        var outBatch = pool.Rent(node.Schema);
-        foreach (var rows in _partitions.Values)
+        int lo = 0, hi = rows.Count;
+        while (lo < hi)
         {
-            // A stable sort keeps arrival order among ties, as a streaming Top-N that never replaces an equal row does.
-            var ordered = rows.Select((r, i) => (r, i)).OrderBy(x => x.r, comparer).ThenBy(x => x.i).Take((int)Math.Min(node.Limit, int.MaxValue)).ToArray();
-            for (var rank = 0; rank < ordered.Length; rank++)
+            var mid = (lo + hi) >>> 1;
+            if (_comparer.Compare(rows[mid], row) <= 0)
             {
-                if (outBatch.IsFull)
-                {
-                    output.Emit(outBatch);
-                    outBatch = pool.Rent(node.Schema);
-                }
-
-                var row = ordered[rank].r;
-                var o = outBatch.Count;
-                var src = 0;
-                for (var c = 0; c <= visible; c++)
-                {
-                    if (c == node.RowNumberColumn)
-                    {
-                        outBatch.Columns[c].SetBoxed(o, (long)(rank + 1));
-                    }
-                    else
-                    {
-                        outBatch.Columns[c].SetBoxed(o, row[src++]);
-                    }
-                }
-
-                outBatch.Count = o + 1;
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
             }
         }
 
-        if (outBatch.Count > 0)
+        return lo;
+    }
+
+    private void EmitChanges(IOperatorOutput output)
+    {
+        ColumnBatch? outBatch = null;
+        foreach (var key in _touched)
+        {
+            var rows = _partitions[key];
+            var old = _emitted.TryGetValue(key, out var e) ? e : [];
+            var now = rows.Take(_limit).ToArray();
+            for (var rank = 0; rank < Math.Max(old.Length, now.Length); rank++)
+            {
+                var before = rank < old.Length ? old[rank] : null;
+                var after = rank < now.Length ? now[rank] : null;
+                if (ReferenceEquals(before, after))
+                {
+                    continue;
+                }
+
+                if (before is not null)
+                {
+                    Append(ref outBatch, before, rank, after is null ? RowKind.Delete : RowKind.UpdateBefore, output);
+                }
+
+                if (after is not null)
+                {
+                    Append(ref outBatch, after, rank, before is null ? RowKind.Insert : RowKind.UpdateAfter, output);
+                }
+            }
+
+            if (now.Length == 0)
+            {
+                _emitted.Remove(key);
+                if (rows.Count == 0)
+                {
+                    _partitions.Remove(key);
+                }
+            }
+            else
+            {
+                _emitted[key] = now;
+            }
+        }
+
+        _touched.Clear();
+        if (outBatch is not null)
         {
             output.Emit(outBatch);
         }
-        else
+    }
+
+    /// <summary>Writes <paramref name="row"/> with its row number at <paramref name="rank"/> (0-based) into the output batch.</summary>
+    private void Append(ref ColumnBatch? outBatch, object?[] row, int rank, RowKind kind, IOperatorOutput output)
+    {
+        if (outBatch is { IsFull: true })
         {
-            outBatch.Dispose();
+            output.Emit(outBatch);
+            outBatch = null;
         }
 
-        _partitions.Clear();
-        output.EmitWatermark(long.MaxValue);
+        outBatch ??= pool.Rent(node.Schema);
+        var o = outBatch.Count;
+        var src = 0;
+        for (var c = 0; c < node.Schema.Count; c++)
+        {
+            outBatch.Columns[c].SetBoxed(o, c == node.RowNumberColumn ? (long)(rank + 1) : row[src++]);
+        }
+
+        outBatch.SetKind(o, kind);
+        outBatch.Count = o + 1;
+    }
+
+    /// <summary>After a restore the output up to the checkpoint described the top N of the restored rows.</summary>
+    private void RebuildEmitted()
+    {
+        _emitted.Clear();
+        foreach (var (key, rows) in _partitions)
+        {
+            if (rows.Count > 0)
+            {
+                _emitted[key] = rows.Take(_limit).ToArray();
+            }
+        }
     }
 }

@@ -3,12 +3,13 @@ using Streams.Engine.State;
 namespace Streams.Query.Execution;
 
 /// <summary>
-/// Checkpointing of Top-N: a header (format, input schema) then every partition's kept rows in arrival order, each
-/// value with a type tag, so a restored operator ranks exactly the rows an uninterrupted one would.
+/// Checkpointing of Top-N: a header (format, input schema) then every partition's kept rows in rank order (ties in
+/// arrival order), each value with a type tag, so a restored operator ranks exactly the rows an uninterrupted one would
+/// and knows which top N the output already shows.
 /// </summary>
 internal sealed partial class TopNOperator : ICheckpointableOperator
 {
-    private const string SnapshotFormat = "top-n/1";
+    private const string SnapshotFormat = "top-n/2";
 
     public void Snapshot(IStateSnapshotWriter writer)
     {
@@ -58,5 +59,7 @@ internal sealed partial class TopNOperator : ICheckpointableOperator
 
             _partitions[key] = rows;
         }
+
+        RebuildEmitted();
     }
 }

@@ -187,7 +187,8 @@ internal static class Optimizer
             var lt = new BoundColumn(iv.LeftTime, DataType.Timestamp, j.Left.Schema[iv.LeftTime].Name);
             var rt = new BoundColumn(n + iv.RightTime, DataType.Timestamp, j.Right.Schema[iv.RightTime].Name);
             condition.Add(new BoundCall(">=", [rt, new BoundCall("+", [lt, new BoundInterval(iv.LowerMs)], DataType.Timestamp)], DataType.Boolean));
-            condition.Add(new BoundCall("<=", [rt, new BoundCall("+", [lt, new BoundInterval(iv.UpperMs)], DataType.Timestamp)], DataType.Boolean));
+            var ut = iv.LeftUpperTime < 0 ? lt : new BoundColumn(iv.LeftUpperTime, DataType.Timestamp, j.Left.Schema[iv.LeftUpperTime].Name);
+            condition.Add(new BoundCall("<=", [rt, new BoundCall("+", [ut, new BoundInterval(iv.UpperMs)], DataType.Timestamp)], DataType.Boolean));
         }
 
         if (j.Residual is not null)

@@ -17,8 +17,6 @@ internal static class PlanChecker
                 throw new SqlException(pos, "not supported: joins without an equality condition between the two inputs (cross joins)");
             case JoinNode j when j.Kind == "LEFT" && j.Residual is not null:
                 throw new SqlException(pos, "not supported: LEFT JOIN with ON conditions other than key equalities and time bounds");
-            case AggregateNode a when a.Window is { Kind: "CUMULATE" }:
-                throw new SqlException(pos, "not supported: CUMULATE windows");
         }
 
         foreach (var input in node.Inputs)

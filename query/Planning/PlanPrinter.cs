@@ -23,7 +23,7 @@ internal static class PlanPrinter
         sb.Append(' ', depth * 2).Append(name).Append(" (parallelism=").Append(p < 0 ? "partitions" : p.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append(")\n");
         foreach (var input in node.Inputs)
         {
-            if (keyed && node is AggregateNode or JoinNode or TopNNode or OverAggregateNode)
+            if (keyed && node is AggregateNode or JoinNode or TopNNode or OverAggregateNode or TemporalJoinNode)
             {
                 var keys = node switch
                 {
@@ -31,6 +31,7 @@ internal static class PlanPrinter
                     TopNNode t => string.Join(",", t.PartitionKeys.Select(k => t.Input.Schema[k].Name)),
                     OverAggregateNode o => string.Join(",", o.PartitionKeys.Select(k => o.Input.Schema[k].Name)),
                     JoinNode j => ReferenceEquals(input, j.Left) ? string.Join(",", j.LeftKeys.Select(k => j.Left.Schema[k].Name)) : string.Join(",", j.RightKeys.Select(k => j.Right.Schema[k].Name)),
+                    TemporalJoinNode t => ReferenceEquals(input, t.Left) ? string.Join(",", t.LeftKeys.Select(k => t.Left.Schema[k].Name)) : string.Join(",", t.RightKeys.Select(k => t.Right.Schema[k].Name)),
                     _ => "",
                 };
                 sb.Append(' ', (depth + 1) * 2).Append("HashExchange [keys=(").Append(keys).Append(")]\n");
@@ -46,7 +47,8 @@ internal static class PlanPrinter
     private static int SourceParallelism(LogicalNode node, int parallelism) => node switch
     {
         ScanNode => -1,
-        AggregateNode or JoinNode or TopNNode or OverAggregateNode => parallelism,
+        AggregateNode or JoinNode or TopNNode or OverAggregateNode or TemporalJoinNode => parallelism,
+        ValuesNode => 1,
         _ => node.Inputs.Count == 0 ? -1 : node.Inputs.Select(i => SourceParallelism(i, parallelism)).Max(),
     };
 
@@ -56,7 +58,10 @@ internal static class PlanPrinter
         FilterNode f => ($"FilterOperator (compiled) {f.Describe()["Filter ".Length..]}", false),
         ProjectNode p => ($"ProjectOperator (compiled) {p.Describe()["Project ".Length..]}", false),
         AggregateNode { Window: null } a => ($"GroupAggregateOperator {a.Describe()["Aggregate ".Length..]}", true),
+        AggregateNode { Window.Kind: "CUMULATE" } a => ($"CumulateExpand + WindowAggregateOperator {a.Describe()["WindowAggregate ".Length..]}", true),
         AggregateNode a => ($"WindowAggregateOperator {a.Describe()["WindowAggregate ".Length..]}", true),
+        TemporalJoinNode t => ($"TemporalJoinOperator {t.Describe()["TemporalJoin ".Length..]}", true),
+        ValuesNode v => ($"InMemorySource {v.Describe()["Values ".Length..]}", false),
         JoinNode { Interval: not null } j => ($"IntervalJoinOperator {j.Describe()["IntervalJoin ".Length..]}", true),
         JoinNode { IsWindowJoin: true } j => ($"WindowJoinOperator {j.Describe()["WindowJoin ".Length..]}", true),
         JoinNode j => ($"EquiJoinOperator {j.Describe()["Join ".Length..]}", true),

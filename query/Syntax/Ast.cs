@@ -30,7 +30,11 @@ internal sealed record CreateSourceStatement(
     WatermarkDef? Watermark,
     IReadOnlyList<string> PrimaryKey,
     IReadOnlyList<KeyValuePair<string, string>> Options,
-    bool IfNotExists) : Statement(Pos);
+    bool IfNotExists) : Statement(Pos)
+{
+    /// <summary>Where each option's value is written (by lower-case key), to point errors about it at the value.</summary>
+    public IReadOnlyDictionary<string, SourcePosition> OptionPositions { get; init; } = new Dictionary<string, SourcePosition>();
+}
 
 internal sealed record CreateViewStatement(SourcePosition Pos, string Name, QueryExpr Query) : Statement(Pos);
 
@@ -47,6 +51,9 @@ internal sealed record DescribeStatement(SourcePosition Pos, string Name, Source
 internal sealed record DropStatement(SourcePosition Pos, string Kind, string Name, SourcePosition NamePos, bool IfExists) : Statement(Pos);
 
 internal sealed record SetStatement(SourcePosition Pos, string Key, string Value) : Statement(Pos);
+
+/// <summary>BEGIN STATEMENT SET / END around INSERTs: the INSERTs run in order, so the markers do nothing themselves.</summary>
+internal sealed record StatementSetMarker(SourcePosition Pos) : Statement(Pos);
 
 // ---------------------------------------------------------------- queries
 
@@ -68,13 +75,24 @@ internal sealed record SelectQuery(
     SqlExpr? Limit,
     IReadOnlyList<NamedWindow>? Windows = null) : QueryExpr(Pos);
 
+/// <summary>VALUES (a, b), (c, d): constant rows.</summary>
+internal sealed record ValuesQuery(SourcePosition Pos, IReadOnlyList<IReadOnlyList<SqlExpr>> Rows) : QueryExpr(Pos);
+
+/// <summary>One <c>name [(columns)] AS (query)</c> of a WITH clause.</summary>
+internal sealed record CommonTableExpr(string Name, SourcePosition Pos, IReadOnlyList<string> Columns, QueryExpr Query);
+
+/// <summary>WITH a AS (...), b AS (...) body: the names are visible to later definitions and to the body.</summary>
+internal sealed record WithQuery(SourcePosition Pos, IReadOnlyList<CommonTableExpr> Ctes, QueryExpr Body) : QueryExpr(Pos);
+
 internal sealed record SetOpQuery(SourcePosition Pos, string Op, bool All, QueryExpr Left, QueryExpr Right) : QueryExpr(Pos);
 
 internal abstract record FromItem(SourcePosition Pos, string? Alias);
 
-internal sealed record TableRef(SourcePosition Pos, string Name, string? Alias) : FromItem(Pos, Alias);
+/// <summary>A named stream, table, view or CTE; <paramref name="AsOf"/> is the time of FOR SYSTEM_TIME AS OF (a temporal join).</summary>
+internal sealed record TableRef(SourcePosition Pos, string Name, string? Alias, SqlExpr? AsOf = null) : FromItem(Pos, Alias);
 
-internal sealed record SubqueryRef(SourcePosition Pos, QueryExpr Query, string? Alias) : FromItem(Pos, Alias);
+/// <summary>(query) [AS] alias [(column, ...)].</summary>
+internal sealed record SubqueryRef(SourcePosition Pos, QueryExpr Query, string? Alias, IReadOnlyList<string>? ColumnAliases = null) : FromItem(Pos, Alias);
 
 /// <summary>TABLE(TUMBLE|HOP|SESSION|CUMULATE(TABLE src [PARTITION BY ...], DESCRIPTOR(ts), intervals...)).</summary>
 internal sealed record WindowTvfRef(
@@ -136,3 +154,6 @@ internal sealed record IsExpr(SourcePosition Pos, SqlExpr Operand, string What, 
 internal sealed record ExtractExpr(SourcePosition Pos, string Field, SqlExpr Operand) : SqlExpr(Pos);
 
 internal sealed record SubqueryExpr(SourcePosition Pos, QueryExpr Query, string Kind) : SqlExpr(Pos);
+
+/// <summary>operand [NOT] IN (query).</summary>
+internal sealed record InSubqueryExpr(SourcePosition Pos, SqlExpr Operand, QueryExpr Query, bool Negated) : SqlExpr(Pos);

@@ -645,7 +645,7 @@ internal static partial class SqlParser
             return TokenListParserResult.CastEmpty<SqlToken, Token<SqlToken>, SqlExpr>(lp);
         }
 
-        if (K("select")(lp.Remainder).HasValue)
+        if (K("select")(lp.Remainder).HasValue || K("with")(lp.Remainder).HasValue || K("values")(lp.Remainder).HasValue)
         {
             var q = Query.Then(qq => RParen.Value(qq))(lp.Remainder);
             if (!q.HasValue)
@@ -661,7 +661,8 @@ internal static partial class SqlParser
 
     private static readonly TokenListParser<SqlToken, SqlExpr> Primary =
         Parenthesized
-            .Or(NotSupported<SqlExpr>(K("exists"), "EXISTS subqueries"))
+            .Or(Parse.Ref(() => ExistsSubquery!))
+            .Or(Parse.Ref(() => CollectionValue!))
             .Or(IntervalLiteral)
             .Or(CaseExpr)
             .Or(CastExpr)
@@ -791,9 +792,17 @@ internal static partial class SqlParser
                     return TokenListParserResult.CastEmpty<SqlToken, Token<SqlToken>, SqlExpr>(lp);
                 }
 
-                if (K("select")(lp.Remainder) is { HasValue: true } sel)
+                if (K("select")(lp.Remainder).HasValue || K("with")(lp.Remainder).HasValue || K("values")(lp.Remainder).HasValue)
                 {
-                    throw new SqlException(At(sel.Value), "not supported: IN (subquery)");
+                    var sub = Query.Then(qq => RParen.Value(qq))(lp.Remainder);
+                    if (!sub.HasValue)
+                    {
+                        return TokenListParserResult.CastEmpty<SqlToken, QueryExpr, SqlExpr>(sub);
+                    }
+
+                    e = new InSubqueryExpr(At(inKw.Value), e, sub.Value, negated.HasValue);
+                    rest = sub.Remainder;
+                    continue;
                 }
 
                 var list = Expr.AtLeastOnceDelimitedBy(Comma).Then(l => RParen.Value(l))(lp.Remainder);
@@ -1029,15 +1038,17 @@ internal static partial class SqlParser
     private static readonly TokenListParser<SqlToken, FromItem> WindowTvf =
         from kind in K("tumble").Or(K("hop")).Or(K("session")).Or(K("cumulate")).Named("window function (TUMBLE, HOP, SESSION, CUMULATE)")
         from lp in LParen
+        from dataName in Parse.Ref(() => TvfArgName!)
         from tableKw in K("table")
         from src in QualifiedName
         from part in Ks("partition", "by").IgnoreThen(PartitionColumns).OptionalOrDefault([])
         from c1 in Comma
+        from timeName in Parse.Ref(() => TvfArgName!)
         from desc in K("descriptor")
         from lp2 in LParen
         from col in Name
         from rp2 in RParen
-        from args in Comma.IgnoreThen(Expr).Many()
+        from args in Comma.IgnoreThen(Parse.Ref(() => TvfArgName!)).IgnoreThen(Expr).Many()
         from rp in RParen
         select (FromItem)new WindowTvfRef(At(kind), kind.ToStringValue().ToUpperInvariant(), new TableRef(src.Pos, src.Name, null), part, col.Name, col.Pos, args, null);
 
@@ -1046,7 +1057,7 @@ internal static partial class SqlParser
         var lp = LParen(input);
         if (lp.HasValue)
         {
-            if (K("select")(lp.Remainder).HasValue || K("with")(lp.Remainder).HasValue || LParen(lp.Remainder).HasValue)
+            if (K("select")(lp.Remainder).HasValue || K("with")(lp.Remainder).HasValue || K("values")(lp.Remainder).HasValue || LParen(lp.Remainder).HasValue)
             {
                 var q = Query.Then(qq => RParen.Value(qq))(lp.Remainder);
                 if (!q.HasValue)
@@ -1060,8 +1071,13 @@ internal static partial class SqlParser
                     return TokenListParserResult.CastEmpty<SqlToken, string?, FromItem>(alias);
                 }
 
-                var rest0 = SkipColumnAliases(alias.Remainder, alias.Value);
-                return TokenListParserResult.Value<SqlToken, FromItem>(new SubqueryRef(At(lp.Value), q.Value, alias.Value), input, rest0);
+                var columns = ColumnAliasList(alias.Remainder, alias.Value);
+                if (!columns.HasValue)
+                {
+                    return TokenListParserResult.CastEmpty<SqlToken, string[], FromItem>(columns);
+                }
+
+                return TokenListParserResult.Value<SqlToken, FromItem>(new SubqueryRef(At(lp.Value), q.Value, alias.Value, columns.Value), input, columns.Remainder);
             }
 
             var inner = FromClause.Then(f => RParen.Value(f))(lp.Remainder);
@@ -1108,17 +1124,21 @@ internal static partial class SqlParser
         }
 
         var rest = name.Remainder;
+        SqlExpr? asOf = null;
         if (K("for")(rest) is { HasValue: true } forKw)
         {
-            // FOR SYSTEM_TIME AS OF x: a temporal (lookup) join; the engine joins against the table's latest version.
+            // FOR SYSTEM_TIME AS OF x: a temporal join against the version of the table valid at x.
             var sys = Ks("system_time", "as", "of").IgnoreThen(Expr)(forKw.Remainder);
             if (!sys.HasValue)
             {
                 return TokenListParserResult.CastEmpty<SqlToken, SqlExpr, FromItem>(sys);
             }
 
+            asOf = sys.Value;
             rest = sys.Remainder;
         }
+
+        RejectMatchRecognize(rest);
 
         if (LParen(rest) is { HasValue: true } callParen)
         {
@@ -1131,18 +1151,10 @@ internal static partial class SqlParser
             return TokenListParserResult.CastEmpty<SqlToken, string?, FromItem>(a);
         }
 
-        return TokenListParserResult.Value<SqlToken, FromItem>(new TableRef(name.Value.Pos, name.Value.Name, a.Value), input, a.Remainder);
+        RejectMatchRecognize(a.Remainder);
+        return TokenListParserResult.Value<SqlToken, FromItem>(new TableRef(name.Value.Pos, name.Value.Name, a.Value, asOf), input, a.Remainder);
     };
 
-    private static TokenList<SqlToken> SkipColumnAliases(TokenList<SqlToken> rest, string? alias)
-    {
-        if (alias is not null && LParen(rest) is { HasValue: true } lp)
-        {
-            throw new SqlException(At(lp.Value), "not supported: column alias lists after a subquery alias");
-        }
-
-        return rest;
-    }
 
     private static readonly TokenListParser<SqlToken, SqlExpr> LimitClause =
         K("limit").IgnoreThen(Expr)
@@ -1174,14 +1186,14 @@ internal static partial class SqlParser
 
     private static readonly TokenListParser<SqlToken, QueryExpr> QueryBody = input =>
     {
-        if (K("with")(input) is { HasValue: true } with)
+        if (K("with")(input).HasValue)
         {
-            throw new SqlException(At(with.Value), "not supported: WITH (common table expressions); use CREATE VIEW");
+            return WithClause!(input);
         }
 
-        if (K("values")(input) is { HasValue: true } values)
+        if (K("values")(input).HasValue)
         {
-            throw new SqlException(At(values.Value), "not supported: VALUES");
+            return ValuesClause!(input);
         }
 
         var first = SetOperand(input);
@@ -1245,13 +1257,14 @@ internal static partial class SqlParser
 
     // ------------------------------------------------------------ statements
 
-    private static readonly TokenListParser<SqlToken, KeyValuePair<string, string>> OptionItem =
+    private static readonly TokenListParser<SqlToken, (KeyValuePair<string, string> Option, SourcePosition ValuePos)> OptionItem =
         from key in StringLit.Or(Name.AtLeastOnceDelimitedBy(Dot).Select(p => string.Join('.', p.Select(x => x.Name))))
         from eq in T(SqlToken.Equal, "=")
+        from pos in Pos
         from value in StringLit.Or(Token.EqualTo(SqlToken.Integer).Or(Token.EqualTo(SqlToken.Number)).Or(Token.EqualTo(SqlToken.Identifier)).Select(t => t.ToStringValue()))
-        select new KeyValuePair<string, string>(key.ToLowerInvariant(), value);
+        select (new KeyValuePair<string, string>(key.ToLowerInvariant(), value), pos);
 
-    private static readonly TokenListParser<SqlToken, KeyValuePair<string, string>[]> WithOptions =
+    private static readonly TokenListParser<SqlToken, (KeyValuePair<string, string> Option, SourcePosition ValuePos)[]> WithOptions =
         K("with").IgnoreThen(LParen).IgnoreThen(OptionItem.ManyDelimitedBy(Comma)).Then(o => RParen.Value(o));
 
     /// <summary>One element of a CREATE column list: a column, a WATERMARK, or a PRIMARY KEY.</summary>
@@ -1437,13 +1450,13 @@ internal static partial class SqlParser
             rest = cols.HasValue ? cols.Remainder : rest;
         }
 
-        KeyValuePair<string, string>[] options = [];
+        (KeyValuePair<string, string> Option, SourcePosition ValuePos)[] options = [];
         if (K("with")(rest).HasValue)
         {
             var with = WithOptions(rest);
             if (!with.HasValue)
             {
-                return TokenListParserResult.CastEmpty<SqlToken, KeyValuePair<string, string>[], Statement>(with);
+                return TokenListParserResult.CastEmpty<SqlToken, (KeyValuePair<string, string>, SourcePosition)[], Statement>(with);
             }
 
             options = with.Value;
@@ -1475,7 +1488,10 @@ internal static partial class SqlParser
         }
 
         return TokenListParserResult.Value<SqlToken, Statement>(
-            new CreateSourceStatement(At(create.Value), kindText is "TABLE" or "SINK", name.Value.Name, columns, watermark, key, options, ifNotExists),
+            new CreateSourceStatement(At(create.Value), kindText is "TABLE" or "SINK", name.Value.Name, columns, watermark, key, options.Select(o => o.Option).ToArray(), ifNotExists)
+            {
+                OptionPositions = options.GroupBy(o => o.Option.Key).ToDictionary(g => g.Key, g => g.Last().ValuePos),
+            },
             input,
             rest);
     };
@@ -1484,6 +1500,8 @@ internal static partial class SqlParser
         from kw in K("insert")
         from intoKw in K("into").Or(K("overwrite"))
         from target in QualifiedName
+        from partition in NotSupported<Token<SqlToken>>(K("partition"), "INSERT ... PARTITION").OptionalOrDefault()
+        from columns in Parse.Ref(() => InsertColumnList!)
         from q in Query
         select (Statement)new InsertStatement(At(kw), target.Name, target.Pos, q);
 
@@ -1519,6 +1537,7 @@ internal static partial class SqlParser
 
     private static readonly TokenListParser<SqlToken, Statement> Explain =
         from kw in K("explain")
+        from details in Parse.Ref(() => ExplainDetails!)
         from plan in Ks("plan", "for").Optional()
         from inner in Statement0
         select (Statement)new ExplainStatement(At(kw), inner);
@@ -1526,6 +1545,7 @@ internal static partial class SqlParser
     private static readonly TokenListParser<SqlToken, Statement> StatementImpl =
         CreateSource
             .Or(Insert)
+            .Or(Parse.Ref(() => StatementSet!))
             .Or(Explain)
             .Or(Show)
             .Or(Describe)

@@ -27,4 +27,10 @@ internal enum SqlToken
     Greater,
     GreaterOrEqual,
     Question,
+
+    /// <summary><c>[</c>: only recognised to reject ARRAY / MAP values and subscripts with a clear message.</summary>
+    LBracket,
+
+    /// <summary><c>]</c>.</summary>
+    RBracket,
 }

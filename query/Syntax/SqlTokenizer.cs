@@ -145,6 +145,8 @@ internal sealed class SqlTokenizer : Tokenizer<SqlToken>
                     case '/': kind = SqlToken.Slash; break;
                     case '%': kind = SqlToken.Percent; break;
                     case '?': kind = SqlToken.Question; break;
+                    case '[': kind = SqlToken.LBracket; break;
+                    case ']': kind = SqlToken.RBracket; break;
                     case '=':
                         kind = SqlToken.Equal;
                         if (second == '=')

@@ -74,4 +74,55 @@ public class StatementTests
         Assert.Equal("""{"name":"k","type":"VARCHAR","nullable":true,"key":null,"watermark":null}""", r.Lines[1]);
         Assert.Equal("""{"name":"v","type":"BIGINT","nullable":true,"key":null,"watermark":null}""", r.Lines[2]);
     }
+
+    [Fact]
+    public void Top_n_changelog_applied_in_order_is_the_final_result()
+    {
+        using var run = new SqlRunner();
+        run.WriteLines("in.ndjson", ["""{"k":"a","v":1}""", """{"k":"a","v":5}""", """{"k":"b","v":2}""", """{"k":"a","v":3}""", """{"k":"b","v":9}"""]);
+        var sql = Ddl + "SELECT k, v, rn FROM (SELECT k, v, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC) AS rn FROM s) WHERE rn <= 1;";
+        var r = run.Run(sql, changelog: true, parallelism: 1);
+        Assert.Equal(0, r.ExitCode);
+
+        var ops = r.Rows.Select(x => (Op: x.GetProperty("op").GetString(), K: x.GetProperty("k").GetString(), V: x.GetProperty("v").GetInt64())).ToArray();
+        var state = new List<(string?, long)>();
+        foreach (var (op, k, v) in ops)
+        {
+            if (op is "+I" or "+U")
+            {
+                state.Add((k, v));
+            }
+            else
+            {
+                Assert.True(state.Remove((k, v)));
+            }
+        }
+
+        Assert.Equal([("a", 5L), ("b", 9L)], state.Order());
+        var final = run.Run(sql, parallelism: 1);
+        Assert.Equal(["""{"k":"a","v":5,"rn":1}""", """{"k":"b","v":9,"rn":1}"""], final.Lines.Order());
+    }
+
+    [Fact]
+    public void Order_by_limit_changelog_describes_the_current_top_rows()
+    {
+        using var run = WithInput();
+        var r = run.Run(Ddl + "SELECT k, v FROM s ORDER BY v DESC LIMIT 2;", changelog: true, parallelism: 1);
+        Assert.Equal(0, r.ExitCode);
+        var state = new List<long>();
+        foreach (var row in r.Rows)
+        {
+            var v = row.GetProperty("v").GetInt64();
+            if (row.GetProperty("op").GetString() is "+I" or "+U")
+            {
+                state.Add(v);
+            }
+            else
+            {
+                Assert.True(state.Remove(v));
+            }
+        }
+
+        Assert.Equal([2L, 5L], state.Order());
+    }
 }

@@ -6,7 +6,7 @@ using Streams.Query.Planning;
 
 namespace Streams.Query.Tests.Execution;
 
-/// <summary>Top-N snapshotted halfway and restored into a fresh operator ranks exactly what an uninterrupted one does.</summary>
+/// <summary>Top-N snapshotted halfway and restored into a fresh operator emits exactly the changelog an uninterrupted one does.</summary>
 public class TopNSnapshotTests
 {
     private static readonly Schema Input = new([new Field("k", DataType.String), new Field("v", DataType.Int64)]);
@@ -20,7 +20,7 @@ public class TopNSnapshotTests
         {
             for (var i = 0; i < batch.Count; i++)
             {
-                Lines.Add(string.Join("|", batch.Columns.Select(c => c.GetBoxed(i)?.ToString() ?? "NULL")));
+                Lines.Add(batch.KindOf(i) + " " + string.Join("|", batch.Columns.Select(c => c.GetBoxed(i)?.ToString() ?? "NULL")));
             }
 
             batch.Dispose();
@@ -77,9 +77,57 @@ public class TopNSnapshotTests
     {
         var pool = new BatchPool();
         var expected = Run(pool, null);
-        Assert.Equal(7 * 3, expected.Count);
+
+        // Applied in order, the changelog leaves the top 3 of each of the 7 keys (k0..k5 and NULL).
+        var final = new List<string>();
+        foreach (var line in expected)
+        {
+            var (kind, row) = (line[..line.IndexOf(' ', StringComparison.Ordinal)], line[(line.IndexOf(' ', StringComparison.Ordinal) + 1)..]);
+            if (kind is nameof(RowKind.Insert) or nameof(RowKind.UpdateAfter))
+            {
+                final.Add(row);
+            }
+            else
+            {
+                Assert.True(final.Remove(row), $"retracted {row}, which is not in the result");
+            }
+        }
+
+        Assert.Equal(7 * 3, final.Count);
         Assert.Equal(expected, Run(pool, 9));
         Assert.Equal(expected, Run(pool, 1));
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
+    public void Each_batch_emits_the_changes_to_the_top_rows_it_caused()
+    {
+        var pool = new BatchPool();
+        var node = new TopNNode(null!, [0], [(1, true)], 1, 2, Output);
+        var op = new TopNOperator(Input, node, pool);
+        var output = new Rows();
+
+        void Feed(params (string K, long V)[] rows)
+        {
+            var batch = pool.Rent(Input, 8);
+            for (var i = 0; i < rows.Length; i++)
+            {
+                batch.Columns[0].SetBoxed(i, rows[i].K);
+                batch.Columns[1].SetBoxed(i, rows[i].V);
+            }
+
+            batch.Count = rows.Length;
+            op.OnBatch(batch, output);
+        }
+
+        Feed(("a", 1), ("b", 2));
+        Assert.Equal(["Insert a|1|1", "Insert b|2|1"], output.Lines.Order());
+        output.Lines.Clear();
+        Feed(("a", 5), ("b", 1));
+        Assert.Equal(["UpdateBefore a|1|1", "UpdateAfter a|5|1"], output.Lines);
+        output.Lines.Clear();
+        op.OnEndOfInput(output);
+        Assert.Empty(output.Lines);
         Assert.Equal(0, pool.Outstanding);
     }
 }

@@ -1,0 +1,567 @@
+using Streams.Engine.Data;
+using Streams.Query.Compilation;
+using Streams.Query.Planning;
+using Streams.Query.Syntax;
+
+namespace Streams.Query.Binding;
+
+/// <summary>
+/// WITH, VALUES, [NOT] IN / [NOT] EXISTS subqueries (planned as semi and anti joins on the engine's keyed joins),
+/// INTERSECT / EXCEPT, FULL OUTER JOIN and temporal joins.
+/// </summary>
+internal sealed partial class Binder
+{
+    /// <summary>The CTEs in scope, outermost first; a reference binds the innermost definition of its name.</summary>
+    private readonly List<CommonTableExpr> _ctes = [];
+
+    // ============================================================ WITH
+
+    private (LogicalNode, Scope) BindWith(WithQuery w)
+    {
+        var mark = _ctes.Count;
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var cte in w.Ctes)
+        {
+            if (!names.Add(cte.Name))
+            {
+                throw new SqlException(cte.Pos, $"WITH defines `{cte.Name}` twice");
+            }
+
+            _ctes.Add(cte);
+        }
+
+        try
+        {
+            return BindQuery(w.Body);
+        }
+        finally
+        {
+            _ctes.RemoveRange(mark, _ctes.Count - mark);
+        }
+    }
+
+    /// <summary>Binds a reference to a CTE: its query sees only the definitions before it (no recursion).</summary>
+    private (LogicalNode, Scope)? TryBindCte(TableRef t)
+    {
+        var index = _ctes.FindLastIndex(c => c.Name.Equals(t.Name, StringComparison.OrdinalIgnoreCase));
+        if (index < 0)
+        {
+            return null;
+        }
+
+        if (t.AsOf is not null)
+        {
+            throw new SqlException(t.AsOf.Pos, $"FOR SYSTEM_TIME AS OF needs a declared table, not the WITH query `{t.Name}`");
+        }
+
+        var cte = _ctes[index];
+        var hidden = _ctes.GetRange(index, _ctes.Count - index);
+        _ctes.RemoveRange(index, hidden.Count);
+        try
+        {
+            var (node, _) = BindQuery(cte.Query);
+            node = RenameColumns(node, cte.Columns, cte.Pos);
+            return (node, Scope.Of(node.Schema, t.Alias ?? cte.Name));
+        }
+        finally
+        {
+            _ctes.AddRange(hidden);
+        }
+    }
+
+    /// <summary>Applies a column alias list (<c>t(a, b)</c>); the count must match.</summary>
+    private static LogicalNode RenameColumns(LogicalNode node, IReadOnlyList<string>? columns, SourcePosition pos)
+    {
+        if (columns is null || columns.Count == 0)
+        {
+            return node;
+        }
+
+        if (columns.Count != node.Schema.Count)
+        {
+            throw new SqlException(pos, $"{columns.Count} column names given for a query with {node.Schema.Count} columns");
+        }
+
+        var exprs = Enumerable.Range(0, node.Schema.Count).Select(i => (BoundExpr)new BoundColumn(i, node.Schema[i].Type, node.Schema[i].Name)).ToArray();
+        var fields = node.Schema.Fields.Select((f, i) => f with { Name = columns[i] });
+        return new ProjectNode(node, exprs, new Schema(fields, node.Schema.EventTimeIndex));
+    }
+
+    // ============================================================ VALUES
+
+    private (LogicalNode, Scope) BindValues(ValuesQuery v)
+    {
+        var empty = new Scope([]);
+        var bound = v.Rows.Select(r => r.Select(e =>
+        {
+            var b = Optimizer.Fold(BindExpr(e, empty));
+            return b as BoundLiteral ?? throw new SqlException(e.Pos, "not supported: VALUES with values that are not constants");
+        }).ToArray()).ToArray();
+
+        var width = bound[0].Length;
+        var fields = new Field[width];
+        for (var c = 0; c < width; c++)
+        {
+            var type = DataType.Null;
+            for (var r = 0; r < bound.Length; r++)
+            {
+                type = CommonType(type, bound[r][c].Type) ?? throw new SqlException(v.Rows[r][c].Pos, $"VALUES column {c + 1} mixes {type.SqlName()} and {bound[r][c].Type.SqlName()}");
+            }
+
+            fields[c] = new Field("EXPR$" + c, type == DataType.Null ? DataType.String : type);
+        }
+
+        var rows = bound.Select(r => r.Select((lit, c) => lit.Value is null ? null : lit.Type == fields[c].Type ? lit.Value : ExpressionCompiler.EvaluateConstant(Cast(lit, fields[c].Type))).ToArray()).ToArray();
+        var schema = new Schema(fields);
+        return (new ValuesNode(rows, schema), Scope.Of(schema, null));
+    }
+
+    // ============================================================ [NOT] IN / [NOT] EXISTS in WHERE
+
+    /// <summary>True when <paramref name="e"/> contains a subquery anywhere.</summary>
+    private static bool HasSubquery(SqlExpr e) => e switch
+    {
+        SubqueryExpr or InSubqueryExpr => true,
+        BinaryExpr b => HasSubquery(b.Left) || HasSubquery(b.Right),
+        UnaryExpr u => HasSubquery(u.Operand),
+        CallExpr c => c.Args.Any(HasSubquery),
+        CaseExpr c => (c.Operand is not null && HasSubquery(c.Operand)) || c.Whens.Any(w => HasSubquery(w.When) || HasSubquery(w.Then)) || (c.Else is not null && HasSubquery(c.Else)),
+        InExpr i => HasSubquery(i.Operand) || i.List.Any(HasSubquery),
+        BetweenExpr b => HasSubquery(b.Operand) || HasSubquery(b.Low) || HasSubquery(b.High),
+        IsExpr i => HasSubquery(i.Operand),
+        LikeExpr l => HasSubquery(l.Operand) || HasSubquery(l.Pattern),
+        CastExpr c => HasSubquery(c.Operand),
+        _ => false,
+    };
+
+    private static IEnumerable<SqlExpr> AstConjuncts(SqlExpr e) =>
+        e is BinaryExpr { Op: "AND" } and ? AstConjuncts(and.Left).Concat(AstConjuncts(and.Right)) : [e];
+
+    /// <summary>
+    /// Splits WHERE into plain conditions (returned) and AND-ed subquery predicates, which become semi joins
+    /// (IN, EXISTS) or anti joins (NOT IN, NOT EXISTS) on <paramref name="node"/>; its columns stay as they are.
+    /// </summary>
+    private SqlExpr? BindSubqueryPredicates(SqlExpr where, ref LogicalNode node, Scope scope)
+    {
+        if (!HasSubquery(where))
+        {
+            return where;
+        }
+
+        SqlExpr? plain = null;
+        var subqueries = new List<SqlExpr>();
+        foreach (var part in AstConjuncts(where))
+        {
+            if (!HasSubquery(part))
+            {
+                plain = plain is null ? part : new BinaryExpr(plain.Pos, "AND", plain, part);
+            }
+            else
+            {
+                subqueries.Add(part);
+            }
+        }
+
+        // Plain conditions first: they shrink the input of the joins.
+        if (plain is not null)
+        {
+            node = new FilterNode(node, BindPredicate(plain, scope, "WHERE"));
+        }
+
+        foreach (var part in subqueries)
+        {
+            var (inner, negated) = part is UnaryExpr { Op: "NOT" } not ? (not.Operand, true) : (part, false);
+            node = inner switch
+            {
+                InSubqueryExpr @in => BindInSubquery(node, scope, @in, @in.Negated != negated),
+                SubqueryExpr { Kind: "EXISTS" } exists => BindExists(node, scope, exists, negated),
+                _ => throw new SqlException(FirstSubquery(part)?.Pos ?? part.Pos, "not supported: subqueries other than AND-ed [NOT] IN (SELECT ...) and [NOT] EXISTS (SELECT ...) in WHERE"),
+            };
+        }
+
+        return null;
+    }
+
+    private static SqlExpr? FirstSubquery(SqlExpr e) => e switch
+    {
+        SubqueryExpr or InSubqueryExpr => e,
+        BinaryExpr b => FirstSubquery(b.Left) ?? FirstSubquery(b.Right),
+        UnaryExpr u => FirstSubquery(u.Operand),
+        _ => null,
+    };
+
+    private LogicalNode BindInSubquery(LogicalNode outer, Scope scope, InSubqueryExpr e, bool negated)
+    {
+        var operand = BindExpr(e.Operand, scope);
+        if (!negated && e.Query is SelectQuery s && Correlations(s, scope) is { } correlated)
+        {
+            // A correlated IN is an EXISTS with one more key pair: the selected column equals the operand.
+            if (s.Items.Count != 1 || s.Items[0].IsStar)
+            {
+                throw new SqlException(e.Query.Pos, "IN (SELECT ...) needs exactly one selected column");
+            }
+
+            var item = BindExpr(s.Items[0].Expr!, correlated.InnerScope);
+            return SemiJoin(outer, [.. correlated.OuterKeys, operand], correlated.Inner, [.. correlated.InnerKeys, item], anti: false, e.Pos);
+        }
+
+        var (sub, _) = BindQuery(e.Query);
+        if (sub.Schema.Count != 1)
+        {
+            throw new SqlException(e.Query.Pos, $"IN (SELECT ...) needs exactly one selected column, not {sub.Schema.Count}");
+        }
+
+        var column = new BoundColumn(0, sub.Schema[0].Type, sub.Schema[0].Name);
+        if (!negated)
+        {
+            return SemiJoin(outer, [operand], sub, [column], anti: false, e.Pos);
+        }
+
+        // NOT IN is NULL-aware as in SQL: no row passes when the subquery yields a NULL, every row passes when it is
+        // empty, and a NULL operand passes only then.
+        var n = outer.Schema.Count;
+        var anti = SemiJoin(outer, [operand], sub, [column], anti: true, e.Pos, keepKeys: true);
+        var stats = new AggregateNode(sub, [], [new AggregateCall("COUNT", -1, false, -1, DataType.Int64, "$rows"), new AggregateCall("COUNT", 0, false, -1, DataType.Int64, "$values")], null,
+            new Schema([new Field("$rows", DataType.Int64, false), new Field("$values", DataType.Int64, false)]));
+        var one = new BoundLiteral(1, DataType.Int32);
+        var statsKeyed = new ProjectNode(stats, [one, Col(stats, 0), Col(stats, 1)], new Schema([new Field("$one", DataType.Int32, false), stats.Schema[0], stats.Schema[1]]));
+        var antiKeyed = new ProjectNode(anti, [.. Cols(anti, n + 1), one], new Schema([.. anti.Schema.Fields, new Field("$one", DataType.Int32, false)]));
+        var joinSchema = new Schema([.. antiKeyed.Schema.Fields, .. statsKeyed.Schema.Fields.Select(f => f with { Nullable = true })]);
+        var joined = JoinPlanner.Create(antiKeyed, statsKeyed, "LEFT", Eq(Col(antiKeyed, n + 1), new BoundColumn(n + 2, DataType.Int32, "$one")), joinSchema);
+        var rows = new BoundColumn(n + 3, DataType.Int64, "$rows");
+        var values = new BoundColumn(n + 4, DataType.Int64, "$values");
+        var key = Col(antiKeyed, n);
+        var passes = Or(
+            Or(new BoundCall("IS NULL", [rows], DataType.Boolean), Eq(rows, new BoundLiteral(0L, DataType.Int64))),
+            new BoundCall("AND", [Eq(rows, values), new BoundCall("IS NOT NULL", [key], DataType.Boolean)], DataType.Boolean));
+        return Restore(new FilterNode(joined, passes), outer);
+    }
+
+    private LogicalNode BindExists(LogicalNode outer, Scope scope, SubqueryExpr e, bool negated)
+    {
+        if (e.Query is not SelectQuery s)
+        {
+            // A set operation: uncorrelated, true when it yields a row.
+            var (sub, _) = BindQuery(e.Query);
+            return SemiJoin(outer, [], sub, [], negated, e.Pos);
+        }
+
+        var c = Correlations(s, scope) ?? throw new SqlException(s.Pos, "not supported: this EXISTS subquery (use SELECT ... FROM ... WHERE with equalities to the outer query)");
+        return SemiJoin(outer, c.OuterKeys, c.Inner, c.InnerKeys, negated, e.Pos);
+    }
+
+    private sealed record Correlated(LogicalNode Inner, Scope InnerScope, List<BoundExpr> OuterKeys, List<BoundExpr> InnerKeys);
+
+    /// <summary>
+    /// Decorrelates a simple SELECT ... FROM ... WHERE: conditions on its own columns filter it, and equalities between
+    /// one of its columns and one of the outer query's become join keys. Null when the subquery is not of that shape.
+    /// </summary>
+    private Correlated? Correlations(SelectQuery s, Scope outerScope)
+    {
+        if (s.From is null || s.GroupBy.Count > 0 || s.Having is not null || s.OrderBy.Count > 0
+            || s.Items.Any(i => i.Expr is not null && (ContainsAggregate(i.Expr) || ContainsOver(i.Expr))))
+        {
+            return null;
+        }
+
+        var (inner, innerScope) = BindFrom(s.From);
+        var outerKeys = new List<BoundExpr>();
+        var innerKeys = new List<BoundExpr>();
+        var local = new List<BoundExpr>();
+        if (s.Where is not null)
+        {
+            foreach (var part in AstConjuncts(s.Where))
+            {
+                if (HasSubquery(part))
+                {
+                    throw new SqlException(FirstSubquery(part)!.Pos, "not supported: nested subqueries");
+                }
+
+                if (TryBind(part, innerScope) is { } own)
+                {
+                    local.Add(own);
+                    continue;
+                }
+
+                if (part is BinaryExpr { Op: "=" } eq)
+                {
+                    if (TryBind(eq.Left, innerScope) is { } il && TryBind(eq.Right, outerScope) is { } or)
+                    {
+                        innerKeys.Add(il);
+                        outerKeys.Add(or);
+                        continue;
+                    }
+
+                    if (TryBind(eq.Right, innerScope) is { } ir && TryBind(eq.Left, outerScope) is { } ol)
+                    {
+                        innerKeys.Add(ir);
+                        outerKeys.Add(ol);
+                        continue;
+                    }
+                }
+
+                // Neither local nor an equality with the outer query: report what binding it says.
+                if (TryBind(part, new Scope([.. innerScope.Columns, .. outerScope.Columns])) is not null)
+                {
+                    throw new SqlException(part.Pos, "not supported: correlated conditions other than inner_column = outer_column");
+                }
+
+                BindPredicate(part, innerScope, "WHERE");
+            }
+        }
+
+        if (BoundExprs.And(local) is { } filter)
+        {
+            inner = new FilterNode(inner, filter);
+        }
+
+        return new Correlated(inner, innerScope, outerKeys, innerKeys);
+    }
+
+    private BoundExpr? TryBind(SqlExpr e, Scope scope)
+    {
+        try
+        {
+            return BindExpr(e, scope);
+        }
+        catch (SqlException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Keeps the rows of <paramref name="outer"/> whose keys match (or, <paramref name="anti"/>, match no) row of
+    /// <paramref name="inner"/>: a join against the distinct inner keys, so every outer row appears at most once.
+    /// With no keys the test is whether <paramref name="inner"/> has any row. NULL keys never match.
+    /// </summary>
+    private static LogicalNode SemiJoin(LogicalNode outer, IReadOnlyList<BoundExpr> outerKeys, LogicalNode inner, IReadOnlyList<BoundExpr> innerKeys, bool anti, SourcePosition pos, bool keepKeys = false)
+    {
+        var n = outer.Schema.Count;
+        var ok = new List<BoundExpr>();
+        var ik = new List<BoundExpr>();
+        for (var i = 0; i < outerKeys.Count; i++)
+        {
+            var t = CommonType(outerKeys[i].Type, innerKeys[i].Type) ?? throw new SqlException(pos, $"the subquery compares {outerKeys[i].Type.SqlName()} with {innerKeys[i].Type.SqlName()}");
+            t = t == DataType.Null ? DataType.String : t;
+            ok.Add(Cast(outerKeys[i], t));
+            ik.Add(Cast(innerKeys[i], t));
+        }
+
+        if (ok.Count == 0)
+        {
+            ok.Add(new BoundLiteral(1, DataType.Int32));
+            ik.Add(new BoundLiteral(1, DataType.Int32));
+        }
+
+        var k = ok.Count;
+        var outerKeyed = new ProjectNode(outer, [.. Cols(outer, n), .. ok], new Schema([.. outer.Schema.Fields, .. ok.Select((e, i) => new Field("$key" + i, e.Type))]));
+        var innerKeyed = new ProjectNode(inner, ik, new Schema(ik.Select((e, i) => new Field("$match" + i, e.Type))));
+        var distinct = new AggregateNode(innerKeyed, Enumerable.Range(0, k).ToArray(), [], null, innerKeyed.Schema);
+        var condition = BoundExprs.And(Enumerable.Range(0, k).Select(i => Eq(Col(outerKeyed, n + i), new BoundColumn(n + k + i, ik[i].Type, "$match" + i))))!;
+        var schema = new Schema([.. outerKeyed.Schema.Fields, .. distinct.Schema.Fields.Select(f => f with { Nullable = true })]);
+        LogicalNode joined = JoinPlanner.Create(outerKeyed, distinct, anti ? "LEFT" : "INNER", condition, schema);
+        if (anti)
+        {
+            joined = new FilterNode(joined, new BoundCall("IS NULL", [new BoundColumn(n + k, ik[0].Type, "$match0")], DataType.Boolean));
+        }
+
+        return keepKeys ? new ProjectNode(joined, Cols(joined, n + 1), new Schema(joined.Schema.Fields.Take(n + 1))) : Restore(joined, outer);
+    }
+
+    /// <summary>Projects the first columns of <paramref name="node"/> back to the schema of <paramref name="like"/>.</summary>
+    private static ProjectNode Restore(LogicalNode node, LogicalNode like) => new(node, Cols(node, like.Schema.Count), new Schema(like.Schema.Fields));
+
+    private static BoundExpr[] Cols(LogicalNode node, int count) => Enumerable.Range(0, count).Select(i => (BoundExpr)Col(node, i)).ToArray();
+
+    private static BoundColumn Col(LogicalNode node, int i) => new(i, node.Schema[i].Type, node.Schema[i].Name);
+
+    private static BoundCall Eq(BoundExpr a, BoundExpr b) => new("=", [a, b], DataType.Boolean);
+
+    private static BoundCall Or(BoundExpr a, BoundExpr b) => new("OR", [a, b], DataType.Boolean);
+
+    // ============================================================ join conditions on expressions
+
+    /// <summary>
+    /// Plans a join whose ON has equalities between expressions (a cast from INT to BIGINT, a computed key) rather than
+    /// bare columns: each side gets its expression as an extra key column. For a LEFT join, conditions on the right
+    /// input alone filter that input first (they only decide which right rows can match). The output has the
+    /// original columns only.
+    /// </summary>
+    private static LogicalNode JoinOnExpressions(LogicalNode left, LogicalNode right, string kind, BoundExpr? cond, Schema schema)
+    {
+        var n = left.Schema.Count;
+        var m = right.Schema.Count;
+        var leftKeys = new List<BoundExpr>();
+        var rightKeys = new List<BoundExpr>();
+        var rightOnly = new List<BoundExpr>();
+        var rest = new List<BoundExpr>();
+        foreach (var part in cond is null ? [] : BoundExprs.Conjuncts(cond))
+        {
+            if (part is BoundCall { Name: "=", Args: [var a, var b] } && !(a is BoundColumn && b is BoundColumn) && kind != "CROSS")
+            {
+                var (sa, sb) = (SideOf(a, n), SideOf(b, n));
+                if (sa + sb is "LR" or "RL")
+                {
+                    var (l, r) = sa == "L" ? (a, b) : (b, a);
+                    leftKeys.Add(l);
+                    rightKeys.Add(BoundExprs.Remap(r, c => c with { Index = c.Index - n }));
+                    continue;
+                }
+            }
+
+            if (kind == "LEFT" && SideOf(part, n) == "R" && part is not BoundCall { Name: "=", Args: [BoundColumn, BoundColumn] })
+            {
+                rightOnly.Add(BoundExprs.Remap(part, c => c with { Index = c.Index - n }));
+                continue;
+            }
+
+            rest.Add(part);
+        }
+
+        if (leftKeys.Count == 0 && rightOnly.Count == 0)
+        {
+            return JoinPlanner.Create(left, right, kind, cond, schema);
+        }
+
+        var k = leftKeys.Count;
+        if (BoundExprs.And(rightOnly) is { } rightFilter)
+        {
+            right = new FilterNode(right, rightFilter);
+        }
+
+        var leftExt = k == 0 ? left : new ProjectNode(left, [.. Cols(left, n), .. leftKeys], new Schema([.. left.Schema.Fields, .. leftKeys.Select((e, i) => new Field("$lkey" + i, e.Type))], left.Schema.EventTimeIndex));
+        var rightExt = k == 0 ? right : new ProjectNode(right, [.. Cols(right, m), .. rightKeys], new Schema([.. right.Schema.Fields, .. rightKeys.Select((e, i) => new Field("$rkey" + i, e.Type))], right.Schema.EventTimeIndex));
+
+        // Right columns move past the left key columns.
+        var shifted = rest.Select(p => BoundExprs.Remap(p, c => c.Index >= n ? c with { Index = c.Index + k } : c)).ToList();
+        for (var i = 0; i < k; i++)
+        {
+            shifted.Add(Eq(Col(leftExt, n + i), new BoundColumn(n + k + m + i, rightKeys[i].Type, "$rkey" + i)));
+        }
+
+        var extSchema = new Schema([.. leftExt.Schema.Fields, .. rightExt.Schema.Fields.Select(f => kind == "LEFT" ? f with { Nullable = true } : f)]);
+        var joined = JoinPlanner.Create(leftExt, rightExt, kind, BoundExprs.And(shifted), k == 0 ? schema : extSchema);
+        if (k == 0)
+        {
+            return joined;
+        }
+
+        var layout = Enumerable.Range(0, n).Concat(Enumerable.Range(n + k, m)).Select(i => (BoundExpr)Col(joined, i)).ToArray();
+        return new ProjectNode(joined, layout, schema);
+    }
+
+    /// <summary>"L" when every column of <paramref name="e"/> is a left one, "R" when all are right ones, else "" (none or both).</summary>
+    private static string SideOf(BoundExpr e, int n)
+    {
+        var cols = new HashSet<int>();
+        BoundExprs.CollectColumns(e, cols);
+        return cols.Count == 0 ? "" : cols.All(c => c < n) ? "L" : cols.All(c => c >= n) ? "R" : "";
+    }
+
+    // ============================================================ INTERSECT / EXCEPT
+
+    /// <summary>
+    /// INTERSECT / EXCEPT (distinct): both inputs tagged with their side, grouped by every column (NULLs group
+    /// together, as set operations compare them), kept when the counts per side say so.
+    /// </summary>
+    private static LogicalNode IntersectOrExcept(SetOpQuery u, LogicalNode left, LogicalNode right, Schema schema)
+    {
+        if (u.All)
+        {
+            throw new SqlException(u.Pos, $"not supported: {u.Op} ALL (use {u.Op})");
+        }
+
+        var m = schema.Count;
+        var tagged = new Schema([.. schema.Fields, new Field("$left", DataType.Boolean, false), new Field("$right", DataType.Boolean, false)]);
+        var yes = new BoundLiteral(true, DataType.Boolean);
+        var no = new BoundLiteral(false, DataType.Boolean);
+        var l = new ProjectNode(left, [.. Cols(left, m), yes, no], tagged);
+        var r = new ProjectNode(right, [.. Cols(right, m), no, yes], tagged);
+        var counts = new Schema([.. schema.Fields, new Field("$in_left", DataType.Int64, false), new Field("$in_right", DataType.Int64, false)]);
+        var grouped = new AggregateNode(new UnionNode([l, r], tagged), Enumerable.Range(0, m).ToArray(),
+            [new AggregateCall("COUNT", -1, false, m, DataType.Int64, "$in_left"), new AggregateCall("COUNT", -1, false, m + 1, DataType.Int64, "$in_right")], null, counts);
+        var inLeft = new BoundCall(">", [Col(grouped, m), new BoundLiteral(0L, DataType.Int64)], DataType.Boolean);
+        var inRight = new BoundCall(u.Op == "INTERSECT" ? ">" : "=", [Col(grouped, m + 1), new BoundLiteral(0L, DataType.Int64)], DataType.Boolean);
+        var kept = new FilterNode(grouped, new BoundCall("AND", [inLeft, inRight], DataType.Boolean));
+        return new ProjectNode(kept, Cols(kept, m), schema);
+    }
+
+    // ============================================================ FULL OUTER JOIN, temporal joins
+
+    /// <summary>FULL JOIN = LEFT JOIN plus the right rows no left row matches, padded with NULLs on the left.</summary>
+    private (LogicalNode, Scope) BindFullJoin(JoinRef j, LogicalNode left, Scope ls, LogicalNode right, Scope rs)
+    {
+        var scope = new Scope([.. ls.Columns, .. rs.Columns]);
+        var schema = new Schema(left.Schema.Fields.Concat(right.Schema.Fields).Select(f => f with { Nullable = true }));
+        var cond = j.On is null ? null : BindPredicate(j.On, scope, "ON");
+        if (JoinPlanner.Create(left, right, "LEFT", cond, schema) is not JoinNode { Residual: null, Interval: null, IsWindowJoin: false, LeftKeys.Count: > 0 } leftJoin)
+        {
+            throw new SqlException(j.Pos, "not supported: FULL OUTER JOIN with ON conditions other than key equalities");
+        }
+
+        var n = left.Schema.Count;
+        var unmatched = SemiJoin(right, leftJoin.RightKeys.Select(k => (BoundExpr)Col(right, k)).ToArray(), left, leftJoin.LeftKeys.Select(k => (BoundExpr)Col(left, k)).ToArray(), anti: true, j.Pos);
+        var padded = new ProjectNode(unmatched,
+            [.. left.Schema.Fields.Select(f => (BoundExpr)new BoundLiteral(null, f.Type)), .. Cols(unmatched, right.Schema.Count)], schema);
+        var leftPart = new ProjectNode(leftJoin, Cols(leftJoin, n + right.Schema.Count), schema);
+        return (new UnionNode([leftPart, padded], schema), scope);
+    }
+
+    /// <summary>
+    /// <c>JOIN versioned FOR SYSTEM_TIME AS OF stream.time ON keys</c>: each stream row joins the version of the table
+    /// valid at its event time. The table needs a PRIMARY KEY and a WATERMARK (Flink's event-time versioned table).
+    /// </summary>
+    private (LogicalNode, Scope) BindTemporalJoin(JoinRef j, TableRef table, LogicalNode left, Scope ls, LogicalNode right, Scope rs)
+    {
+        if (j.Kind is not ("INNER" or "LEFT"))
+        {
+            throw new SqlException(j.Pos, $"not supported: {j.Kind} JOIN with FOR SYSTEM_TIME AS OF (use JOIN or LEFT JOIN)");
+        }
+
+        var entry = _catalog.Get(table.Name, table.Pos);
+        if (right.Schema.EventTimeIndex < 0)
+        {
+            throw new SqlException(table.AsOf!.Pos, $"not supported: processing-time temporal joins; `{table.Name}` needs a WATERMARK to be an event-time versioned table");
+        }
+
+        if (entry.PrimaryKey.Count == 0)
+        {
+            throw new SqlException(table.Pos, $"`{table.Name}` needs a PRIMARY KEY to be a versioned table for FOR SYSTEM_TIME AS OF");
+        }
+
+        var time = BindExpr(table.AsOf!, ls);
+        if (time is not BoundColumn { Type: DataType.Timestamp } timeColumn || timeColumn.Index != left.Schema.EventTimeIndex)
+        {
+            throw new SqlException(table.AsOf!.Pos, "FOR SYSTEM_TIME AS OF needs the event-time (WATERMARK) column of the left input");
+        }
+
+        var scope = new Scope([.. ls.Columns, .. rs.Columns]);
+        var schema = new Schema(left.Schema.Fields.Concat(right.Schema.Fields.Select(f => j.Kind == "LEFT" ? f with { Nullable = true } : f)), left.Schema.EventTimeIndex);
+        var cond = j.On is null ? null : BindPredicate(j.On, scope, "ON");
+        var split = JoinPlanner.Create(left, right, "INNER", cond, schema) as JoinNode;
+        if (split is null || split.LeftKeys.Count == 0 || split.Interval is not null || split.IsWindowJoin)
+        {
+            throw new SqlException(j.On?.Pos ?? j.Pos, "a temporal join needs ON equalities between the stream and the table's key");
+        }
+
+        var keyNames = split.RightKeys.Select(k => right.Schema[k].Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        if (!entry.PrimaryKey.All(keyNames.Contains))
+        {
+            throw new SqlException(j.On!.Pos, $"a temporal join's ON must equate the whole PRIMARY KEY of `{table.Name}` ({string.Join(", ", entry.PrimaryKey)})");
+        }
+
+        if (j.Kind == "LEFT" && split.Residual is not null)
+        {
+            throw new SqlException(j.On!.Pos, "not supported: LEFT temporal join with ON conditions other than key equalities");
+        }
+
+        LogicalNode node = new TemporalJoinNode(left, right, j.Kind, split.LeftKeys, split.RightKeys, timeColumn.Index, right.Schema.EventTimeIndex, schema);
+        if (split.Residual is not null)
+        {
+            node = new FilterNode(node, split.Residual);
+        }
+
+        return (node, scope);
+    }
+}

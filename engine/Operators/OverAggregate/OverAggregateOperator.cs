@@ -11,8 +11,8 @@ namespace Streams.Engine.Operators.OverAggregate;
 /// time, then, in time order per partition, each is emitted once followed by the aggregates over its frame. Rows of
 /// equal time keep their arrival order; under RANGE they are peers and all see the frame that includes every one of
 /// them. Rows at or below the watermark when they arrive are late and go to <see cref="LateTag"/>.
-/// Held rows live in pooled batches of the input schema, referenced from a flat array of (time, key, arrival) entries
-/// that is sorted when the watermark moves, so the steady state allocates nothing per row.
+/// Held rows live in pooled batches of the input schema, referenced from a binary heap of (time, key, arrival) entries,
+/// so a watermark pops exactly the rows it releases, in emission order, and the steady state allocates nothing per row.
 /// </summary>
 public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOperator, IDisposable
 {

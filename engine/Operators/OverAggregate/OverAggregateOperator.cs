@@ -86,6 +86,13 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
                 continue;
             }
 
+            if (batch.HasRowKinds && batch.KindOf(i) != RowKind.Insert)
+            {
+                // A retraction cannot be taken back from rows already emitted with their aggregates.
+                output.EmitError(batch, i, "OVER aggregates take insert-only input; got a " + batch.KindOf(i) + " row");
+                continue;
+            }
+
             var t = ts[i];
             if (tsColumn.IsNull(i) || !EventTime.IsValid(t))
             {

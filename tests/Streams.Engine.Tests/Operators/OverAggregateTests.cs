@@ -115,6 +115,19 @@ public class OverAggregateTests : PooledBatchTest
         Assert.Contains("event time 'ts' is NULL", Assert.Single(output.Errors));
     }
 
+    [Fact]
+    public void A_retraction_goes_to_the_dead_letters_instead_of_into_a_frame()
+    {
+        var op = new OverAggregateOperator(Events, new OverAggregateSpec(2, [0], OverFrame.UnboundedRows, Aggregates), new OutputTag("late", Events), Pool);
+        var output = new RecordingOutput();
+        var batch = Batch([1L, 5L, 100L], [1L, 5L, 100L]);
+        batch.SetKind(1, RowKind.Delete);
+        op.OnBatch(batch, output);
+        op.OnEndOfInput(output);
+        Assert.Equal(["1|5|100|1|1|5|5|5|5"], output.Rows);
+        Assert.Contains("insert-only", Assert.Single(output.Errors));
+    }
+
     [Theory]
     [InlineData("ROWS 3")]
     [InlineData("RANGE 40")]

@@ -175,11 +175,165 @@ internal sealed partial class Binder
             {
                 InSubqueryExpr @in => BindInSubquery(node, scope, @in, @in.Negated != negated),
                 SubqueryExpr { Kind: "EXISTS" } exists => BindExists(node, scope, exists, negated),
-                _ => throw new SqlException(FirstSubquery(part)?.Pos ?? part.Pos, "not supported: subqueries other than AND-ed [NOT] IN (SELECT ...) and [NOT] EXISTS (SELECT ...) in WHERE"),
+                _ when OnlyScalarSubqueries(part) => BindScalarSubqueries(node, scope, part),
+                _ => throw new SqlException(FirstSubquery(part)?.Pos ?? part.Pos, "not supported: subqueries other than AND-ed [NOT] IN (SELECT ...), [NOT] EXISTS (SELECT ...) and scalar (SELECT ...) comparisons in WHERE"),
             };
         }
 
         return null;
+    }
+
+    /// <summary>True when every subquery in <paramref name="e"/> is a scalar one and none sits under OR.</summary>
+    private static bool OnlyScalarSubqueries(SqlExpr e) => e switch
+    {
+        SubqueryExpr { Kind: "scalar" } => true,
+        SubqueryExpr or InSubqueryExpr => false,
+        BinaryExpr { Op: "OR" } b => !HasSubquery(b.Left) && !HasSubquery(b.Right),
+        BinaryExpr b => OnlyScalarSubqueries(b.Left) && OnlyScalarSubqueries(b.Right),
+        UnaryExpr u => OnlyScalarSubqueries(u.Operand),
+        BetweenExpr b => OnlyScalarSubqueries(b.Operand) && OnlyScalarSubqueries(b.Low) && OnlyScalarSubqueries(b.High),
+        IsExpr i => OnlyScalarSubqueries(i.Operand),
+        CallExpr c => c.Args.All(OnlyScalarSubqueries),
+        CastExpr c => OnlyScalarSubqueries(c.Operand),
+        _ => !HasSubquery(e),
+    };
+
+    private static void CollectScalars(SqlExpr e, List<SubqueryExpr> into)
+    {
+        switch (e)
+        {
+            case SubqueryExpr { Kind: "scalar" } s:
+                into.Add(s);
+                break;
+            case BinaryExpr b:
+                CollectScalars(b.Left, into);
+                CollectScalars(b.Right, into);
+                break;
+            case UnaryExpr u:
+                CollectScalars(u.Operand, into);
+                break;
+            case BetweenExpr b:
+                CollectScalars(b.Operand, into);
+                CollectScalars(b.Low, into);
+                CollectScalars(b.High, into);
+                break;
+            case IsExpr i:
+                CollectScalars(i.Operand, into);
+                break;
+            case CallExpr c:
+                c.Args.ToList().ForEach(a => CollectScalars(a, into));
+                break;
+            case CastExpr c:
+                CollectScalars(c.Operand, into);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// A condition comparing with scalar subqueries: each subquery's value is joined to every row (an uncorrelated one
+    /// on a constant key, a correlated aggregate grouped by its correlation columns and joined on them), the condition
+    /// filters, and the extra columns are dropped. A correlated group with no rows gives NULL (also for COUNT).
+    /// </summary>
+    private LogicalNode BindScalarSubqueries(LogicalNode outer, Scope scope, SqlExpr part)
+    {
+        var scalars = new List<SubqueryExpr>();
+        CollectScalars(part, scalars);
+        var node = outer;
+        var values = new Dictionary<SqlExpr, BoundExpr>(ReferenceEqualityComparer.Instance);
+        foreach (var sq in scalars)
+        {
+            var n = node.Schema.Count;
+            var (outerKeys, inner) = ScalarSubquery(sq, scope);
+            var innerKeys = Enumerable.Range(0, inner.Schema.Count - 1).Select(i => (BoundExpr)Col(inner, i)).ToList();
+            if (outerKeys.Count == 0)
+            {
+                outerKeys.Add(new BoundLiteral(1, DataType.Int32));
+                innerKeys.Add(new BoundLiteral(1, DataType.Int32));
+            }
+
+            var k = outerKeys.Count;
+            var ok = new List<BoundExpr>();
+            var ik = new List<BoundExpr>();
+            for (var i = 0; i < k; i++)
+            {
+                var t = CommonType(outerKeys[i].Type, innerKeys[i].Type) ?? throw new SqlException(sq.Pos, $"the subquery compares {outerKeys[i].Type.SqlName()} with {innerKeys[i].Type.SqlName()}");
+                t = t == DataType.Null ? DataType.String : t;
+                ok.Add(Cast(outerKeys[i], t));
+                ik.Add(Cast(innerKeys[i], t));
+            }
+
+            var value = Col(inner, inner.Schema.Count - 1);
+            var left = new ProjectNode(node, [.. Cols(node, n), .. ok], new Schema([.. node.Schema.Fields, .. ok.Select((e, i) => new Field("$key" + i, e.Type))]));
+            var right = new ProjectNode(inner, [.. ik, value], new Schema([.. ik.Select((e, i) => new Field("$match" + i, e.Type)), new Field("$value", value.Type)]));
+            var condition = BoundExprs.And(Enumerable.Range(0, k).Select(i => Eq(Col(left, n + i), new BoundColumn(n + k + i, ik[i].Type, "$match" + i))))!;
+            var joined = JoinPlanner.Create(left, right, "LEFT", condition, new Schema([.. left.Schema.Fields, .. right.Schema.Fields.Select(f => f with { Nullable = true })]));
+            node = new ProjectNode(joined, [.. Cols(joined, n), Col(joined, n + k + k)], new Schema([.. node.Schema.Fields, new Field("$scalar", value.Type)]));
+            values[sq] = new BoundColumn(n, value.Type, "$scalar");
+        }
+
+        var predicate = BindExprWith(part, scope, e => values.TryGetValue(e, out var v) ? v : null);
+        if (predicate.Type is not (DataType.Boolean or DataType.Null))
+        {
+            throw new SqlException(part.Pos, $"WHERE needs a BOOLEAN condition, not {predicate.Type.SqlName()}");
+        }
+
+        return Restore(new FilterNode(node, Cast(predicate, DataType.Boolean)), outer);
+    }
+
+    /// <summary>
+    /// The plan of a scalar subquery: its columns are the correlation keys then the value; the outer keys they equal are
+    /// returned too (none when uncorrelated).
+    /// </summary>
+    private (List<BoundExpr> OuterKeys, LogicalNode Inner) ScalarSubquery(SubqueryExpr sq, Scope outerScope)
+    {
+        SqlException firstError;
+        try
+        {
+            var (sub, _) = BindQuery(sq.Query);
+            return sub.Schema.Count == 1 ? ([], sub) : throw new SqlException(sq.Pos, $"a scalar subquery selects one column, not {sub.Schema.Count}");
+        }
+        catch (SqlException e) when (sq.Query is SelectQuery { From: not null, Where: not null, GroupBy.Count: 0, Having: null, Items.Count: 1 })
+        {
+            firstError = e;
+        }
+
+        // Correlated: equalities with outer columns become GROUP BY columns of the subquery, then join keys.
+        var s = (SelectQuery)sq.Query;
+        var (_, innerScope) = BindFrom(s.From!);
+        var local = new List<SqlExpr>();
+        var innerSides = new List<SqlExpr>();
+        var outerKeys = new List<BoundExpr>();
+        foreach (var part in AstConjuncts(s.Where!))
+        {
+            if (TryBind(part, innerScope) is not null)
+            {
+                local.Add(part);
+            }
+            else if (part is BinaryExpr { Op: "=" } eq && TryBind(eq.Left, innerScope) is not null && TryBind(eq.Right, outerScope) is { } o1)
+            {
+                innerSides.Add(eq.Left);
+                outerKeys.Add(o1);
+            }
+            else if (part is BinaryExpr { Op: "=" } eq2 && TryBind(eq2.Right, innerScope) is not null && TryBind(eq2.Left, outerScope) is { } o2)
+            {
+                innerSides.Add(eq2.Right);
+                outerKeys.Add(o2);
+            }
+            else
+            {
+                throw firstError;
+            }
+        }
+
+        if (innerSides.Count == 0 || !ContainsAggregate(s.Items[0].Expr!))
+        {
+            throw innerSides.Count == 0 ? firstError : new SqlException(sq.Pos, "not supported: correlated scalar subqueries without an aggregate");
+        }
+
+        var where = local.Count == 0 ? null : local.Aggregate((a, b) => new BinaryExpr(a.Pos, "AND", a, b));
+        var grouped = new SelectQuery(s.Pos, false, [.. innerSides.Select((e, i) => new SelectItem(e, "$corr" + i, e.Pos)), s.Items[0] with { Alias = "$value" }], s.From, where, innerSides, null, [], null);
+        var (node, _) = BindQuery(grouped);
+        return (outerKeys, node);
     }
 
     private static SqlExpr? FirstSubquery(SqlExpr e) => e switch

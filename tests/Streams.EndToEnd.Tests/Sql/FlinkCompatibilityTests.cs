@@ -290,6 +290,8 @@ public sealed class FlinkCompatibilityTests : IClassFixture<FlinkCompatibilityTe
         { "not_in_subquery", Rows(OrdersDdl + "SELECT id, name FROM customers WHERE id NOT IN (SELECT customer_id FROM orders);", "5|Dave") },
         { "exists_correlated", Rows(OrdersDdl + "SELECT name FROM customers c WHERE EXISTS (SELECT * FROM orders o WHERE o.customer_id = c.id AND o.amount > 3);", "Bob", "Carol") },
         { "not_exists_correlated", Rows(OrdersDdl + "SELECT name FROM customers c WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id AND o.amount > 3);", "Alice", "Dave") },
+        { "scalar_subquery", Rows(OrdersDdl + "SELECT order_id FROM orders WHERE amount > (SELECT AVG(amount) FROM orders);", "2", "4", "6") },
+        { "correlated_scalar_subquery", Rows(OrdersDdl + "SELECT product, order_id FROM orders o WHERE amount = (SELECT MAX(amount) FROM orders i WHERE i.product = o.product);", "apple|6", "pear|2", "plum|4") },
         { "cte", Rows(OrdersDdl + "WITH big AS (SELECT * FROM orders WHERE amount >= 4) SELECT product, COUNT(*) AS n FROM big GROUP BY product;", "pear|1", "plum|1", "apple|1") },
         { "cte_chain", Rows(OrdersDdl + """
             WITH per_customer AS (

@@ -57,7 +57,7 @@ internal static class PlanPrinter
         FilterNode f => ($"FilterOperator (compiled) {f.Describe()["Filter ".Length..]}", false),
         ProjectNode p => ($"ProjectOperator (compiled) {p.Describe()["Project ".Length..]}", false),
         AggregateNode { Window: null } a => ($"GroupAggregateOperator {a.Describe()["Aggregate ".Length..]}", true),
-        AggregateNode { Window.Kind: "CUMULATE" } a => ($"CumulateExpand + WindowAggregateOperator {a.Describe()["WindowAggregate ".Length..]}", true),
+        AggregateNode { Window.Kind: "CUMULATE" } a => ($"WindowExpand + WindowAggregateOperator {a.Describe()["WindowAggregate ".Length..]}", true),
         AggregateNode a => ($"WindowAggregateOperator {a.Describe()["WindowAggregate ".Length..]}", true),
         TemporalJoinNode t => ($"TemporalJoinOperator {t.Describe()["TemporalJoin ".Length..]}", true),
         ValuesNode v => ($"InMemorySource {v.Describe()["Values ".Length..]}", false),
@@ -67,6 +67,7 @@ internal static class PlanPrinter
         UnionNode u => ("UnionOperator", false),
         TopNNode t => ($"TopNOperator {t.Describe()["TopN ".Length..]}", true),
         SortLimitNode s => ($"FinalSort {s.Describe()["Sort ".Length..]}", false),
+        WindowAssignNode { Window.Kind: "HOP" or "CUMULATE" } w => ($"WindowExpandOperator {w.Describe()["WindowAssign ".Length..]}", false),
         WindowAssignNode w => ($"WindowAssignOperator {w.Describe()["WindowAssign ".Length..]}", false),
         _ => (node.Describe(), false),
     };

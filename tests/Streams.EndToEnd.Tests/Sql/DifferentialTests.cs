@@ -263,6 +263,8 @@ public sealed class DifferentialTests : IClassFixture<DifferentialTests.Data>
             "SELECT b.auction, b.bidder, b.price FROM bids b WHERE b.price = (SELECT MAX(b2.price) FROM bids b2 WHERE b2.auction = b.auction AND b2.channel IS NOT NULL)" },
         { "empty_global_aggregate", "SELECT COUNT(*) AS n, SUM(price) AS s, MIN(channel) AS c FROM bids WHERE price > 1000", "SELECT COUNT(*), SUM(price), MIN(channel) FROM bids WHERE price > 1000" },
         { "order_by_limit_top_n", "SELECT bidder, price FROM bids WHERE channel = 'web' ORDER BY price DESC, bidder LIMIT 5", "SELECT bidder, price FROM bids WHERE channel = 'web' ORDER BY price DESC, bidder LIMIT 5" },
+        { "hop_tvf_rows", "SELECT bidder, price, window_start, window_end FROM TABLE(HOP(TABLE bids, DESCRIPTOR(ts), INTERVAL '10' SECOND, INTERVAL '30' SECOND)) WHERE auction = 7",
+            "SELECT bidder, price, w, w + 30000 FROM bids, LATERAL generate_series(ts_ms - MOD(ts_ms, 10000) - 20000, ts_ms - MOD(ts_ms, 10000), 10000) AS w WHERE auction = 7" },
         { "cumulate_tvf", "SELECT window_start, window_end, COUNT(*) AS n, SUM(price) AS s FROM TABLE(CUMULATE(TABLE bids, DESCRIPTOR(ts), INTERVAL '20' SECOND, INTERVAL '1' MINUTE)) GROUP BY window_start, window_end",
             "SELECT ts_ms - MOD(ts_ms, 60000), e, COUNT(*), SUM(price) FROM bids, LATERAL generate_series(ts_ms - MOD(ts_ms, 60000) + 20000, ts_ms - MOD(ts_ms, 60000) + 60000, 20000) AS e WHERE e > ts_ms GROUP BY ts_ms - MOD(ts_ms, 60000), e" },
     };

@@ -191,6 +191,10 @@ public sealed class FlinkCompatibilityTests : IClassFixture<FlinkCompatibilityTe
                 HOP(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '5' MINUTES, INTERVAL '10' MINUTES))
               GROUP BY window_start, window_end;
             """, "08:00:00|08:10:00|11", "08:05:00|08:15:00|15", "08:10:00|08:20:00|10", "08:15:00|08:25:00|6") },
+        { "tvf_hop_select_star", Rows(BidDdl + "SELECT item, window_start, window_end FROM TABLE(HOP(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '5' MINUTES, INTERVAL '10' MINUTES)) WHERE item IN ('C', 'B');",
+            "C|08:00:00|08:10:00", "C|08:05:00|08:15:00", "B|08:05:00|08:15:00", "B|08:10:00|08:20:00") },
+        { "tvf_cumulate_select_star", Rows(BidDdl + "SELECT * FROM TABLE(CUMULATE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '2' MINUTES, INTERVAL '10' MINUTES)) WHERE item = 'D';",
+            "08:09:00|5|D|supplier2|08:00:00|08:10:00|08:09:59.999") },
         { "tvf_cumulate_sum", Rows(BidDdl + """
             SELECT window_start, window_end, SUM(price)
               FROM TABLE(

@@ -2,9 +2,9 @@ using Streams.Connectors.Arrow;
 using Streams.Connectors.Blackhole;
 using Streams.Connectors.Datagen;
 using Streams.Connectors.Files;
+using Streams.Connectors.Log;
 using Streams.Connectors.Nexmark;
 using Streams.Engine.Connectors;
-using Streams.Engine.Log.Connector;
 
 namespace Streams.Connectors;
 

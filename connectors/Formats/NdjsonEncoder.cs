@@ -33,6 +33,7 @@ public sealed class NdjsonEncoder : IDisposable
     private readonly Utf8JsonWriter _writer;
     private readonly JsonEncodedText[] _keys;
     private readonly DataType[] _types;
+    private readonly bool[] _omit;
     private readonly bool _op;
     private readonly bool _leaveOpen;
 
@@ -45,10 +46,12 @@ public sealed class NdjsonEncoder : IDisposable
         _leaveOpen = options.LeaveOpen;
         _keys = new JsonEncodedText[schema.Count];
         _types = new DataType[schema.Count];
+        _omit = new bool[schema.Count];
         for (var i = 0; i < schema.Count; i++)
         {
             _keys[i] = JsonEncodedText.Encode(schema[i].Name, JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
             _types[i] = schema[i].Type;
+            _omit[i] = options.OmitFields?.Contains(schema[i].Name) == true;
         }
 
         // Relaxed escaping keeps UTF-8 text readable and "+I" unescaped; the output is still valid JSON.
@@ -75,20 +78,7 @@ public sealed class NdjsonEncoder : IDisposable
                 continue;
             }
 
-            _writer.WriteStartObject();
-            if (_op)
-            {
-                _writer.WriteString(OpKey, OpValues[(int)batch.KindOf(row)]);
-            }
-
-            for (var c = 0; c < columns.Length; c++)
-            {
-                _writer.WritePropertyName(_keys[c]);
-                WriteValue(columns[c], _types[c], row);
-            }
-
-            _writer.WriteEndObject();
-            _writer.Flush();
+            WriteObject(batch, columns, row);
             _buffer.GetSpan(1)[0] = (byte)'\n';
             _buffer.Advance(1);
             _writer.Reset();
@@ -98,6 +88,42 @@ public sealed class NdjsonEncoder : IDisposable
                 Drain();
             }
         }
+    }
+
+    /// <summary>
+    /// Encodes row <paramref name="row"/> of <paramref name="batch"/> as one JSON object (no newline) and returns its bytes,
+    /// valid until the next call. For sinks that route rows one by one (the log sink); not to be mixed with <see cref="Write"/>.
+    /// </summary>
+    public ReadOnlySpan<byte> EncodeRow(ColumnBatch batch, int row)
+    {
+        _buffer.ResetWrittenCount();
+        WriteObject(batch, batch.Columns, row);
+        _writer.Reset();
+        RowsWritten++;
+        return _buffer.WrittenSpan;
+    }
+
+    private void WriteObject(ColumnBatch batch, Column[] columns, int row)
+    {
+        _writer.WriteStartObject();
+        if (_op)
+        {
+            _writer.WriteString(OpKey, OpValues[(int)batch.KindOf(row)]);
+        }
+
+        for (var c = 0; c < columns.Length; c++)
+        {
+            if (_omit[c])
+            {
+                continue;
+            }
+
+            _writer.WritePropertyName(_keys[c]);
+            WriteValue(columns[c], _types[c], row);
+        }
+
+        _writer.WriteEndObject();
+        _writer.Flush();
     }
 
     private void WriteValue(Column column, DataType type, int row)
@@ -202,4 +228,7 @@ public sealed record NdjsonEncoderOptions
 
     /// <summary>Keeps the stream open when the encoder is disposed (stdout).</summary>
     public bool LeaveOpen { get; init; }
+
+    /// <summary>Columns not written (the log sink keeps record metadata such as <c>_key</c> out of the value).</summary>
+    public IReadOnlySet<string>? OmitFields { get; init; }
 }

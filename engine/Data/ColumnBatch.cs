@@ -26,6 +26,8 @@ public sealed class ColumnBatch : IDisposable
     private readonly ulong[] _filtered;
     private RowKind[]? _kinds;
     private bool _rented;
+    private int _exchangeTarget = -1;
+    private int _exchangeTargets;
 
     internal ColumnBatch(BatchPool pool, Schema schema, int capacity)
     {
@@ -134,10 +136,29 @@ public sealed class ColumnBatch : IDisposable
         _kinds[row] = kind;
     }
 
+    /// <summary>
+    /// Says that every row of the batch belongs to downstream task <paramref name="task"/> of <paramref name="tasks"/> under
+    /// the hash exchange (an operator that already grouped its output by key task), so the exchange forwards it whole.
+    /// </summary>
+    internal void SetExchangeTarget(int task, int tasks)
+    {
+        _exchangeTarget = task;
+        _exchangeTargets = tasks;
+    }
+
+    /// <summary>The task set by <see cref="SetExchangeTarget"/> when it was computed for <paramref name="tasks"/> tasks, else -1; forgets it.</summary>
+    internal int TakeExchangeTarget(int tasks)
+    {
+        var task = _exchangeTargets == tasks ? _exchangeTarget : -1;
+        _exchangeTarget = -1;
+        return task;
+    }
+
     /// <summary>Empties the batch so it can be refilled: no rows, no nulls, no filtered rows, no row kinds.</summary>
     public void Clear()
     {
         Count = 0;
+        _exchangeTarget = -1;
         foreach (var c in Columns)
         {
             c.ClearNulls();

@@ -21,12 +21,12 @@ public enum LagTrend
 /// <param name="Topic">The topic.</param>
 /// <param name="Partition">The partition.</param>
 /// <param name="Committed">The next offset the group reads.</param>
-/// <param name="EndOffset">The partition's log end now.</param>
+/// <param name="EndOffset">The partition's last stable offset now (the log end unless a transaction is open): lag counts what a read-committed reader can read.</param>
 /// <param name="LastCommitMs">When the group last committed (epoch ms).</param>
 /// <param name="LagSamples">Lag seen at recent commits, oldest first.</param>
 public sealed record GroupPartitionLag(string Group, string Topic, int Partition, long Committed, long EndOffset, long LastCommitMs, IReadOnlyList<long> LagSamples)
 {
-    /// <summary>Records the group has not read yet: log end − committed.</summary>
+    /// <summary>Records the group has not read yet: last stable offset − committed.</summary>
     public long Lag => Math.Max(0, EndOffset - Committed);
 
     /// <summary>The direction of lag over the stored samples plus the current lag.</summary>

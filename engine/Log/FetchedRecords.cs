@@ -63,11 +63,13 @@ public readonly ref struct LogRecordView
 
 /// <summary>
 /// Whole, CRC-checked batches read from one partition into a pooled buffer. Enumerate it for the records at or after the
-/// requested offset (control batches are skipped); dispose it to return the buffer.
+/// requested offset (control batches and, for read-committed fetches, aborted transactions are skipped); dispose it to
+/// return the buffer.
 /// </summary>
 public sealed class FetchedRecords : IDisposable
 {
     private byte[]? _buffer;
+    private AbortedTransaction[]? _aborted;
 
     internal FetchedRecords(byte[]? buffer, int length, long fromOffset, long nextOffset, int recordCount)
     {
@@ -76,6 +78,41 @@ public sealed class FetchedRecords : IDisposable
         FromOffset = fromOffset;
         NextOffset = nextOffset;
         RecordCount = recordCount;
+    }
+
+    /// <summary>The base offset of the first fetched batch (at or before <see cref="FromOffset"/>).</summary>
+    internal long FirstBatchOffset => _buffer is null ? FromOffset : RecordBatchFormat.BaseOffset(_buffer);
+
+    /// <summary>Drops the batches at or past <paramref name="limit"/> (a batch boundary), keeping the buffer.</summary>
+    internal FetchedRecords CutAt(long limit)
+    {
+        var data = RawBatches;
+        var at = 0;
+        while (at < data.Length && RecordBatchFormat.BaseOffset(data[at..]) < limit)
+        {
+            at += RecordBatchFormat.Length(data[at..]);
+        }
+
+        var buffer = _buffer;
+        _buffer = null;
+        if (at == 0)
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            return new FetchedRecords(null, 0, FromOffset, FromOffset, 0);
+        }
+
+        return new FetchedRecords(buffer, at, FromOffset, limit, (int)(limit - FromOffset));
+    }
+
+    /// <summary>Makes the enumeration skip the batches of these aborted transactions.</summary>
+    internal FetchedRecords WithAborted(AbortedTransaction[] aborted)
+    {
+        _aborted = aborted;
+        return this;
     }
 
     /// <summary>The offset asked for: records before it (in the first batch) are skipped.</summary>
@@ -97,7 +134,7 @@ public sealed class FetchedRecords : IDisposable
     public ReadOnlySpan<byte> RawBatches => _buffer is null ? default : _buffer.AsSpan(0, Length);
 
     /// <summary>Enumerates the records.</summary>
-    public Enumerator GetEnumerator() => new(RawBatches, FromOffset);
+    public Enumerator GetEnumerator() => new(RawBatches, FromOffset, _aborted);
 
     /// <summary>Returns the buffer to the pool.</summary>
     public void Dispose()
@@ -114,6 +151,7 @@ public sealed class FetchedRecords : IDisposable
     {
         private readonly ReadOnlySpan<byte> _data;
         private readonly long _from;
+        private readonly AbortedTransaction[]? _aborted;
         private int _batchAt;
         private int _batchEnd;
         private int _recordAt;
@@ -121,10 +159,11 @@ public sealed class FetchedRecords : IDisposable
         private int _left;
         private BatchAttributes _attributes;
 
-        internal Enumerator(ReadOnlySpan<byte> data, long from)
+        internal Enumerator(ReadOnlySpan<byte> data, long from, AbortedTransaction[]? aborted)
         {
             _data = data;
             _from = from;
+            _aborted = aborted;
             _batchAt = 0;
             _batchEnd = 0;
             _left = 0;
@@ -132,6 +171,26 @@ public sealed class FetchedRecords : IDisposable
 
         /// <summary>The current record.</summary>
         public LogRecordView Current { get; private set; }
+
+        private readonly bool IsAborted(ReadOnlySpan<byte> header)
+        {
+            if ((RecordBatchFormat.Attributes(header) & BatchAttributes.Transactional) == 0)
+            {
+                return false;
+            }
+
+            var producer = RecordBatchFormat.ProducerId(header);
+            var offset = RecordBatchFormat.BaseOffset(header);
+            foreach (var a in _aborted!)
+            {
+                if (a.ProducerId == producer && offset >= a.FirstOffset && offset <= a.LastOffset)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
 
         /// <summary>Moves to the next record.</summary>
         public bool MoveNext()
@@ -149,7 +208,7 @@ public sealed class FetchedRecords : IDisposable
                     var header = _data[_batchAt..];
                     _batchEnd = _batchAt + RecordBatchFormat.Length(header);
                     _attributes = RecordBatchFormat.Attributes(header);
-                    if ((_attributes & BatchAttributes.Control) != 0)
+                    if ((_attributes & BatchAttributes.Control) != 0 || (_aborted is not null && IsAborted(header)))
                     {
                         continue;
                     }

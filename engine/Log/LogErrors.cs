@@ -28,3 +28,6 @@ public sealed class OutOfOrderSequenceException(string message) : LogException(m
 
 /// <summary>An idempotent producer with an older epoch than one already seen tried to write.</summary>
 public sealed class ProducerFencedException(string message) : LogException(message);
+
+/// <summary>A transactional producer broke the protocol (data without begin, begin while open, commit with nothing open...).</summary>
+public sealed class InvalidTransactionStateException(string message) : LogException(message);

@@ -194,7 +194,7 @@ internal sealed class LogSegment : IDisposable
     }
 
     /// <summary>Picks up complete, valid batches another process appended after <see cref="Size"/> (read-only followers).</summary>
-    public void Extend(int indexInterval)
+    public void Extend(int indexInterval, BatchVisitor? visit = null)
     {
         var next = NextOffset;
         var (valid, _) = Scan(Size, RandomAccess.GetLength(Handle), next, checkCrc: true, (position, batch) =>
@@ -203,7 +203,7 @@ internal sealed class LogSegment : IDisposable
             var count = RecordBatchFormat.Count(batch);
             Track(position, b, batch.Length, count, RecordBatchFormat.MaxTimestamp(batch), indexInterval);
             next = b + count;
-            return true;
+            return visit?.Invoke(position, batch) ?? true;
         });
         Volatile.Write(ref _size, valid);
         Volatile.Write(ref _nextOffset, next);

@@ -169,6 +169,24 @@ public sealed class LogStore : IDisposable
         return partition < t.Partitions.Count ? t.Partitions[partition].EndOffset : null;
     }
 
+    /// <summary>The last stable offset of a partition (what lag is measured to), or null when the topic or partition does not exist.</summary>
+    public long? LastStableOffset(string topic, int partition)
+    {
+        if (!TopicExists(topic))
+        {
+            return null;
+        }
+
+        var t = OpenTopic(topic, writable: false);
+        if (partition >= t.Partitions.Count)
+        {
+            return null;
+        }
+
+        t.Partitions[partition].RefreshFromDisk();
+        return t.Partitions[partition].LastStableOffset;
+    }
+
     /// <summary>Closes every open topic.</summary>
     public void Dispose()
     {

@@ -44,6 +44,7 @@ public sealed class PartitionLog : IDisposable
     private readonly Timer? _intervalFlush;
     private volatile LogSegment[] _segments;
     private long _endOffset;
+    private long _firstOpenTransaction = long.MaxValue;
     private int _hasWaiters;
     private TaskCompletionSource _dataSignal = NewSignal();
     private bool _disposed;
@@ -59,6 +60,7 @@ public sealed class PartitionLog : IDisposable
         Directory.CreateDirectory(directory);
         _segments = OpenSegments();
         _endOffset = _segments[^1].NextOffset;
+        _firstOpenTransaction = _producers.Transactions.FirstOpenOffset;
         _groupCommit = new GroupCommit(() => Volatile.Read(ref _endOffset), SyncActive);
         if (writable && config.Fsync == FsyncMode.Interval)
         {
@@ -80,6 +82,45 @@ public sealed class PartitionLog : IDisposable
 
     /// <summary>The offset the next record will get (log end).</summary>
     public long EndOffset => Volatile.Read(ref _endOffset);
+
+    /// <summary>
+    /// The last stable offset (LSO): the first offset of the oldest open transaction, or <see cref="EndOffset"/> when none is
+    /// open. Read-committed readers see nothing at or past it.
+    /// </summary>
+    public long LastStableOffset => Math.Min(EndOffset, Volatile.Read(ref _firstOpenTransaction));
+
+    /// <summary>The transactions open on this partition (for recovery of transactional producers and for tools).</summary>
+    public IReadOnlyList<OpenTransaction> OpenTransactions
+    {
+        get
+        {
+            lock (_appendLock)
+            {
+                return [.. _producers.Transactions.Open];
+            }
+        }
+    }
+
+    /// <summary>The aborted transactions still covered by stored data.</summary>
+    public IReadOnlyList<AbortedTransaction> AbortedTransactions
+    {
+        get
+        {
+            lock (_appendLock)
+            {
+                return [.. _producers.Transactions.Aborted];
+            }
+        }
+    }
+
+    /// <summary>The newest epoch <paramref name="producerId"/> wrote here with, or -1 when it never did.</summary>
+    public short ProducerEpoch(long producerId)
+    {
+        lock (_appendLock)
+        {
+            return _producers.EpochOf(producerId);
+        }
+    }
 
     /// <summary>Bytes stored across segments.</summary>
     public long SizeBytes => _segments.Sum(s => s.Size);
@@ -142,12 +183,28 @@ public sealed class PartitionLog : IDisposable
                 return new AppendResult(_endOffset, 0, false);
             }
 
-            if (batch.ProducerId >= 0)
+            var control = (batch.Attributes & BatchAttributes.Control) != 0;
+            if (control)
+            {
+                if (count != 1 || span.Length != TransactionState.ControlBatchSize)
+                {
+                    throw new InvalidTransactionStateException($"{Where}: a control batch holds exactly one marker record");
+                }
+
+                _producers.CheckEpoch(batch.ProducerId, batch.ProducerEpoch, Where);
+                _producers.Transactions.CheckAppend(batch.ProducerId, batch.ProducerEpoch, batch.Attributes, TransactionState.ReadControl(span).Type, Where);
+            }
+            else if (batch.ProducerId >= 0)
             {
                 var original = _producers.Check(batch.ProducerId, batch.ProducerEpoch, batch.BaseSequence, count, Where);
                 if (original is { } o)
                 {
                     return new AppendResult(o, count, true);
+                }
+
+                if ((batch.Attributes & BatchAttributes.Transactional) != 0)
+                {
+                    _producers.Transactions.CheckAppend(batch.ProducerId, batch.ProducerEpoch, batch.Attributes, default, Where);
                 }
             }
 
@@ -161,7 +218,12 @@ public sealed class PartitionLog : IDisposable
             var baseOffset = _endOffset;
             BinaryPrimitives.WriteInt64LittleEndian(span, baseOffset);
             active.Append(span, baseOffset, count, batch.MaxTimestamp, _config.IndexIntervalBytes);
-            if (batch.ProducerId >= 0)
+            if (control)
+            {
+                _producers.Replay(span);
+                Volatile.Write(ref _firstOpenTransaction, _producers.Transactions.FirstOpenOffset);
+            }
+            else if (batch.ProducerId >= 0)
             {
                 _producers.Record(batch.ProducerId, batch.ProducerEpoch, batch.BaseSequence, count, baseOffset);
             }
@@ -227,14 +289,46 @@ public sealed class PartitionLog : IDisposable
     /// <summary>
     /// Reads whole batches from <paramref name="offset"/> (clamped to <see cref="StartOffset"/>) into a pooled buffer of about
     /// <paramref name="maxBytes"/>. Empty at the log end. Throws <see cref="LogCorruptionException"/> on a bad batch.
+    /// <see cref="IsolationLevel.ReadCommitted"/> (the default) stops at the <see cref="LastStableOffset"/> and makes the
+    /// enumeration skip aborted transactions; <see cref="IsolationLevel.ReadUncommitted"/> reads up to the log end.
     /// </summary>
-    public FetchedRecords Fetch(long offset, int maxBytes = 1 << 20)
+    public FetchedRecords Fetch(long offset, int maxBytes = 1 << 20, IsolationLevel isolation = IsolationLevel.ReadCommitted)
     {
+        if (isolation == IsolationLevel.ReadUncommitted)
+        {
+            return FetchRetrying(offset, maxBytes, EndOffset);
+        }
+
+        var stable = LastStableOffset;
+        var fetched = FetchRetrying(offset, maxBytes, stable);
+        if (fetched.IsEmpty)
+        {
+            return fetched;
+        }
+
+        AbortedTransaction[]? aborted;
+        lock (_appendLock)
+        {
+            aborted = _producers.Transactions.AbortedBetween(fetched.FirstBatchOffset, fetched.NextOffset);
+        }
+
+        return aborted is null ? fetched : fetched.WithAborted(aborted);
+    }
+
+    /// <summary>Fetches and cuts the result at the first batch at or past <paramref name="limit"/> (a batch boundary: the LSO or the end).</summary>
+    private FetchedRecords FetchRetrying(long offset, int maxBytes, long limit)
+    {
+        if (offset >= limit)
+        {
+            return new FetchedRecords(null, 0, offset, offset, 0);
+        }
+
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                return FetchCore(offset, maxBytes);
+                var fetched = FetchCore(offset, maxBytes);
+                return fetched.NextOffset > limit ? fetched.CutAt(limit) : fetched;
             }
             catch (ObjectDisposedException) when (attempt < 3 && !_disposed)
             {
@@ -335,15 +429,18 @@ public sealed class PartitionLog : IDisposable
         return EndOffset;
     }
 
-    /// <summary>Completes when the log end is past <paramref name="offset"/>: writers in this process wake waiters directly; a read-only handle re-reads the file tail.</summary>
-    public async Task WaitForDataAsync(long offset, CancellationToken cancellationToken)
+    /// <summary>
+    /// Completes when the log end (or, for <see cref="IsolationLevel.ReadCommitted"/>, the last stable offset) is past
+    /// <paramref name="offset"/>: writers in this process wake waiters directly; a read-only handle re-reads the file tail.
+    /// </summary>
+    public async Task WaitForDataAsync(long offset, CancellationToken cancellationToken, IsolationLevel isolation = IsolationLevel.ReadUncommitted)
     {
-        while (EndOffset <= offset)
+        while ((isolation == IsolationLevel.ReadCommitted ? LastStableOffset : EndOffset) <= offset)
         {
             if (!IsWritable)
             {
                 RefreshFromDisk();
-                if (EndOffset > offset)
+                if ((isolation == IsolationLevel.ReadCommitted ? LastStableOffset : EndOffset) > offset)
                 {
                     return;
                 }
@@ -354,7 +451,7 @@ public sealed class PartitionLog : IDisposable
 
             Interlocked.Exchange(ref _hasWaiters, 1);
             var signal = Volatile.Read(ref _dataSignal);
-            if (EndOffset > offset)
+            if ((isolation == IsolationLevel.ReadCommitted ? LastStableOffset : EndOffset) > offset)
             {
                 return;
             }
@@ -374,7 +471,7 @@ public sealed class PartitionLog : IDisposable
         lock (_appendLock)
         {
             var active = _segments[^1];
-            active.Extend(_config.IndexIntervalBytes);
+            active.Extend(_config.IndexIntervalBytes, ReplayBatch);
             var newer = ListSegmentFiles().Where(s => s.BaseOffset > active.BaseOffset).ToList();
             if (newer.Count > 0 && active.NextOffset == newer[0].BaseOffset)
             {
@@ -382,26 +479,29 @@ public sealed class PartitionLog : IDisposable
                 foreach (var (path, baseOffset) in newer)
                 {
                     var segment = LogSegment.Open(path, baseOffset, writable: false);
-                    segment.Extend(_config.IndexIntervalBytes);
+                    segment.Extend(_config.IndexIntervalBytes, ReplayBatch);
                     added.Add(segment);
                 }
 
                 _segments = [.. _segments, .. added];
             }
 
+            Volatile.Write(ref _firstOpenTransaction, _producers.Transactions.FirstOpenOffset);
             Volatile.Write(ref _endOffset, _segments[^1].NextOffset);
         }
     }
 
     /// <summary>
     /// Deletes whole sealed segments past retention (time: newest record older than retention-ms; size: partition over
-    /// retention-bytes), oldest first, but keeps any segment a live group has not fully read unless retention-force is set.
+    /// retention-bytes), oldest first, but keeps any segment a live group has not fully read unless retention-force is set,
+    /// and never a segment reaching past the last stable offset (an open transaction may still commit data there).
     /// </summary>
     public RetentionResult ApplyRetention(long nowMs, IReadOnlyList<GroupOffset> liveGroups)
     {
         lock (_appendLock)
         {
             var segments = _segments;
+            var stable = LastStableOffset;
             var total = segments.Sum(s => s.Size);
             var deleted = 0;
             var deletedBytes = 0L;
@@ -418,6 +518,13 @@ public sealed class PartitionLog : IDisposable
                 }
 
                 total -= s.Size;
+                if (s.NextOffset > stable)
+                {
+                    // The segment holds data of an open transaction: it cannot go before that transaction ends.
+                    held++;
+                    continue;
+                }
+
                 var blockers = liveGroups.Where(g => g.Committed < s.NextOffset).ToList();
                 if (held > 0 || (blockers.Count > 0 && !_config.RetentionForce))
                 {
@@ -447,12 +554,15 @@ public sealed class PartitionLog : IDisposable
                 }
 
                 NativeFile.FlushDirectory(_directory);
+                _producers.Transactions.PruneBefore(StartOffset);
                 _report($"{Where}: retention deleted {deleted} segment(s), {deletedBytes} bytes; log now starts at offset {StartOffset}");
             }
 
             if (held > 0)
             {
-                _report($"{Where}: retention held back {held} segment(s) unread by live group(s) {string.Join(", ", heldBy.Select(g => $"'{g.Group}' (committed {g.Committed})"))}");
+                _report(heldBy.Count > 0
+                    ? $"{Where}: retention held back {held} segment(s) unread by live group(s) {string.Join(", ", heldBy.Select(g => $"'{g.Group}' (committed {g.Committed})"))}"
+                    : $"{Where}: retention held back {held} segment(s) at or past the last stable offset {stable} (open transaction)");
             }
 
             return new RetentionResult(deleted, deletedBytes, held, heldBy, StartOffset);
@@ -491,6 +601,12 @@ public sealed class PartitionLog : IDisposable
         }
 
         _dataSignal.TrySetResult();
+    }
+
+    private bool ReplayBatch(long position, ReadOnlySpan<byte> batch)
+    {
+        _producers.Replay(batch);
+        return true;
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -552,7 +668,7 @@ public sealed class PartitionLog : IDisposable
                 }
 
                 // Sealed data is never truncated: a bad header is remembered and reported to whoever reads that far.
-                var (valid, problem) = segment.Rebuild(_config.IndexIntervalBytes, checkCrc: false, replayAll ? (_, b) => { _producers.Replay(b); return true; } : null);
+                var (valid, problem) = segment.Rebuild(_config.IndexIntervalBytes, checkCrc: false, replayAll ? ReplayBatch : null);
                 if (problem is not null)
                 {
                     segment.Problem = (valid, problem);
@@ -563,7 +679,7 @@ public sealed class PartitionLog : IDisposable
 
             // The active segment: every batch is checked, and the tail is cut at the first one that fails.
             var length = RandomAccess.GetLength(segment.Handle);
-            var (validBytes, tailProblem) = segment.Rebuild(_config.IndexIntervalBytes, checkCrc: true, (_, b) => { _producers.Replay(b); return true; });
+            var (validBytes, tailProblem) = segment.Rebuild(_config.IndexIntervalBytes, checkCrc: true, ReplayBatch);
             if (tailProblem is not null && validBytes < length)
             {
                 if (IsWritable)

@@ -4,7 +4,8 @@ namespace Streams.Engine.Log;
 
 /// <summary>
 /// Per-partition memory of idempotent producers: their epoch, last sequence, and the last few batches they wrote, so a
-/// retried batch is answered with its original offsets instead of being written twice. Rebuilt from batch headers on open.
+/// retried batch is answered with its original offsets instead of being written twice, plus the partition's
+/// <see cref="TransactionState"/>. Rebuilt from batch headers on open (or loaded from the snapshot taken at the last roll).
 /// </summary>
 internal sealed class ProducerStateTable
 {
@@ -14,6 +15,30 @@ internal sealed class ProducerStateTable
     private readonly Dictionary<long, Entry> _producers = [];
 
     public int Count => _producers.Count;
+
+    /// <summary>Open and aborted transactions of the partition.</summary>
+    public TransactionState Transactions { get; } = new();
+
+    /// <summary>Refuses a control marker from an epoch older than the producer's newest one.</summary>
+    public void CheckEpoch(long producerId, short epoch, string where)
+    {
+        if (_producers.TryGetValue(producerId, out var entry) && epoch < entry.Epoch)
+        {
+            throw new ProducerFencedException($"{where}: producer {producerId} epoch {epoch} is fenced by epoch {entry.Epoch}");
+        }
+    }
+
+    /// <summary>Records a control marker's epoch: a newer epoch fences every older instance and restarts sequences at 0.</summary>
+    public void Fence(long producerId, short epoch)
+    {
+        if (!_producers.TryGetValue(producerId, out var entry) || epoch > entry.Epoch)
+        {
+            _producers[producerId] = new Entry { Epoch = epoch };
+        }
+    }
+
+    /// <summary>The newest epoch seen for <paramref name="producerId"/>, or -1 when the producer never wrote here.</summary>
+    public short EpochOf(long producerId) => _producers.TryGetValue(producerId, out var entry) ? entry.Epoch : (short)-1;
 
     /// <summary>Decides what to do with a batch: append (null result) or answer a duplicate (its original base offset); throws on gaps or fencing.</summary>
     public long? Check(long producerId, short epoch, int baseSequence, int count, string where)
@@ -85,7 +110,12 @@ internal sealed class ProducerStateTable
     public void Replay(ReadOnlySpan<byte> batch)
     {
         var pid = RecordBatchFormat.ProducerId(batch);
-        if (pid >= 0)
+        if ((RecordBatchFormat.Attributes(batch) & BatchAttributes.Control) != 0)
+        {
+            Fence(pid, RecordBatchFormat.Epoch(batch));
+            Transactions.Apply(batch);
+        }
+        else if (pid >= 0)
         {
             Record(pid, RecordBatchFormat.Epoch(batch), RecordBatchFormat.BaseSequence(batch), RecordBatchFormat.Count(batch), RecordBatchFormat.BaseOffset(batch));
         }
@@ -94,7 +124,7 @@ internal sealed class ProducerStateTable
     /// <summary>Serialises the table (written when a segment is sealed and on close).</summary>
     public byte[] Serialize(long coversUpTo)
     {
-        var size = 12 + _producers.Sum(p => 16 + p.Value.Recent.Count * 16);
+        var size = 12 + _producers.Sum(p => 16 + p.Value.Recent.Count * 16) + Transactions.SerializedSize;
         var bytes = new byte[size];
         var span = bytes.AsSpan();
         BinaryPrimitives.WriteInt64LittleEndian(span, coversUpTo);
@@ -116,6 +146,7 @@ internal sealed class ProducerStateTable
             }
         }
 
+        Transactions.Serialize(span[at..]);
         return bytes;
     }
 
@@ -151,16 +182,21 @@ internal sealed class ProducerStateTable
                 _producers[pid] = entry;
             }
 
+            Transactions.Load(span[at..]);
             return covers;
         }
         catch (ArgumentOutOfRangeException)
         {
-            _producers.Clear();
+            Clear();
             return -1;
         }
     }
 
-    public void Clear() => _producers.Clear();
+    public void Clear()
+    {
+        _producers.Clear();
+        Transactions.Clear();
+    }
 
     private sealed class Entry
     {

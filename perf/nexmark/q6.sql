@@ -1,20 +1,27 @@
--- Query 6: Average selling price by seller: the average winning price of each seller's last 10 closed auctions.
--- Shares the winning-bids core of query 4 and adds an OVER window over a retracting Top-1; the published Flink
--- version is marked as not supported by Flink itself for that reason.
+-- Query 6: Average selling price by seller: the average closing price of each seller's last 10 closed auctions.
+-- The published Flink text takes MAX(B.price) per auction (GROUP BY A.id, A.seller) and averages it OVER
+-- (PARTITION BY seller ORDER BY dateTime ROWS BETWEEN 10 PRECEDING AND CURRENT ROW); Flink itself rejects it, because
+-- that GROUP BY is an updating result without a time attribute. Here an auction's price is final when it closes:
+-- its bids are grouped in the one-second tumbling window of A.expires, which fires once the watermark passes the
+-- close, so every closed auction comes out once, stamped with window_end as its time attribute.
 CREATE TABLE nexmark_q6 (
-    seller VARCHAR,
+    seller BIGINT,
     avg_price BIGINT
 ) WITH ('connector' = 'blackhole');
+
+-- The bids placed during an auction's lifetime (the join and condition of the published text).
+CREATE VIEW auction_bids AS
+SELECT A.id, A.seller, A.expires, B.price
+FROM auction AS A, bid AS B
+WHERE A.id = B.auction AND B.dateTime BETWEEN A.dateTime AND A.expires;
 
 INSERT INTO nexmark_q6
 SELECT
     Q.seller,
-    AVG(Q.price) OVER
+    AVG(Q.final) OVER
         (PARTITION BY Q.seller ORDER BY Q.dateTime ROWS BETWEEN 10 PRECEDING AND CURRENT ROW)
 FROM (
-    SELECT *, ROW_NUMBER() OVER (PARTITION BY A.id, A.seller ORDER BY B.price DESC) AS rownum
-    FROM (SELECT A.id, A.seller, B.price, B.dateTime
-          FROM auction AS A, bid AS B
-          WHERE A.id = B.auction AND B.dateTime BETWEEN A.dateTime AND A.expires)
-    WHERE rownum <= 1
+    SELECT MAX(price) AS final, seller, window_end AS dateTime
+    FROM TABLE(TUMBLE(TABLE auction_bids, DESCRIPTOR(expires), INTERVAL '1' SECOND))
+    GROUP BY id, seller, window_start, window_end
 ) AS Q;

@@ -263,7 +263,9 @@ internal sealed partial class Binder
             outFields.Add(new Field(a.Name, a.ResultType, a.Function != "COUNT"));
         }
 
-        var aggSchema = new Schema(UniqueFields(outFields));
+        // window_end is the time attribute of a window's results (they come out when the watermark passes it), so an
+        // OVER aggregate downstream can order by it.
+        var aggSchema = new Schema(UniqueFields(outFields), preWindow is null ? -1 : ctx.WindowEnd);
         ctx.OutputSchema = aggSchema;
         var aggNode = new AggregateNode(preNode, Enumerable.Range(0, keys.Count).ToArray(), aggs.Select(a => a).ToArray(), preWindow, aggSchema);
 
@@ -290,7 +292,7 @@ internal sealed partial class Binder
             fields.Add(new Field(UniqueName(OutputName(items[k], k), names), exprs[^1].Type));
         }
 
-        var schema = new Schema(fields);
+        var schema = new Schema(fields, aggSchema.EventTimeIndex < 0 ? -1 : exprs.FindIndex(e => e is BoundColumn c && c.Index == aggSchema.EventTimeIndex));
         return (new ProjectNode(result, exprs, schema), Scope.Of(schema, null));
     }
 

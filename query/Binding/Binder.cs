@@ -198,14 +198,19 @@ internal sealed partial class Binder(Catalog catalog)
 
         var hasAggregates = items.Any(i => i.Expr is not null && ContainsAggregate(i.Expr)) || (q.Having is not null && ContainsAggregate(q.Having));
         var windowFn = items.FirstOrDefault(i => i.Expr is CallExpr { Over: not null });
-        if (items.Any(i => i.Expr is not null && i.Expr is not CallExpr { Over: not null } && ContainsOver(i.Expr)))
+        var overAggregate = HasOverAggregate(items);
+        if (!overAggregate && items.Any(i => i.Expr is not null && i.Expr is not CallExpr { Over: not null } && ContainsOver(i.Expr)))
         {
             throw new SqlException(items.First(i => i.Expr is not null && ContainsOver(i.Expr)).Pos, "not supported: OVER window functions inside expressions");
         }
 
         LogicalNode result;
         Scope resultScope;
-        if (q.GroupBy.Count > 0 || hasAggregates || q.Distinct)
+        if (overAggregate)
+        {
+            (result, resultScope) = BindOverAggregate(q, items, starIndexes, hasAggregates, node, scope);
+        }
+        else if (q.GroupBy.Count > 0 || hasAggregates || q.Distinct)
         {
             if (windowFn is not null)
             {

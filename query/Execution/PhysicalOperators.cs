@@ -2,6 +2,7 @@ using Streams.Engine.Data;
 using Streams.Engine.Operators;
 using Streams.Engine.Operators.Aggregates;
 using Streams.Engine.Operators.GroupAggregate;
+using Streams.Engine.Operators.OverAggregate;
 using Streams.Engine.Operators.SessionWindow;
 using Streams.Engine.Operators.WindowAggregate;
 using Streams.Engine.Runtime;
@@ -27,7 +28,7 @@ internal static class PhysicalOperators
                     var inputSchema = input.Schema;
                     if (agg.Window is null)
                     {
-                        var spec = new GroupAggregateSpec(keys, specs);
+                        var spec = new GroupAggregateSpec(keys, specs, AppendOnlyInput: !agg.Input.IsUpdating);
                         var grouped = keyed.Apply("group-aggregate", agg.Schema, _ => new GroupAggregateOperator(inputSchema, spec, context.Pool));
                         // A global aggregate (no keys, or the binder's one constant key) answers one row even over empty input, as databases do.
                         var global = keys.Length == 1 && agg.Schema[0].Name == "$global";
@@ -54,10 +55,14 @@ internal static class PhysicalOperators
                         _ => throw new NotSupportedException($"not supported: {agg.Window.Kind} windows"),
                     };
                     var wspec = new WindowAggregateSpec(agg.Window.TimeColumn, window, keys, specs);
+                    if (window.Kind != WindowKind.Session)
+                    {
+                        // The embedded API's operator (local pre-aggregation before the exchange), so SQL runs as fast as C#.
+                        return keyed.WindowAggregate(wspec, out _, "window-aggregate", agg.Schema);
+                    }
+
                     var late = new OutputTag("late-rows", inputSchema, CountsAsLate: true);
-                    return window.Kind == WindowKind.Session
-                        ? keyed.Apply("session-window", agg.Schema, _ => new SessionWindowOperator(inputSchema, wspec, late, context.Pool))
-                        : keyed.Apply("window-aggregate", agg.Schema, _ => new WindowAggregateOperator(inputSchema, wspec, late, context.Pool));
+                    return keyed.Apply("session-window", agg.Schema, _ => new SessionWindowOperator(inputSchema, wspec, late, context.Pool));
                 }
 
             case WindowAssignNode { Window.Kind: "TUMBLE" } assign:
@@ -78,6 +83,14 @@ internal static class PhysicalOperators
                 {
                     var inputSchema = input.Schema;
                     return input.KeyBy(top.PartitionKeys.ToArray()).Apply("top-n", top.Schema, _ => new TopNOperator(inputSchema, top, context.Pool));
+                }
+
+            case OverAggregateNode over:
+                {
+                    var spec = new OverAggregateSpec(over.TimeColumn, over.PartitionKeys.ToArray(), over.Frame, over.Aggregates.Select(ToSpec).ToArray());
+                    var inputSchema = input.Schema;
+                    var late = new OutputTag("late-rows", inputSchema, CountsAsLate: true);
+                    return input.KeyBy(spec.PartitionKeys).Apply("over-aggregate", over.Schema, _ => new OverAggregateOperator(inputSchema, spec, late, context.Pool));
                 }
 
             default:

@@ -214,7 +214,7 @@ internal sealed class QueryJob
             if (join.Interval is { } iv)
             {
                 joined = _graph.Connect("interval-join", left, right, outSchema,
-                    _ => new IntervalJoinOperator(left.Schema, right.Schema, lk, rk, iv.LowerMs, iv.UpperMs, type, iv.LeftTime, iv.RightTime), lk, rk);
+                    _ => new IntervalJoinOperator(left.Schema, right.Schema, lk, rk, iv.LowerMs, iv.UpperMs, type, iv.LeftTime, iv.RightTime, leftUpperTimeColumn: iv.LeftUpperTime), lk, rk);
             }
             else
             {

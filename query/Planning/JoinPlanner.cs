@@ -17,7 +17,7 @@ internal static class JoinPlanner
         var residual = new List<BoundExpr>();
         long? lower = null;
         long? upper = null;
-        int leftTime = -1, rightTime = -1;
+        int lowerLeft = -1, upperLeft = -1, rightTime = -1;
         var windowKeys = 0;
         var timeParts = new List<BoundExpr>();
 
@@ -36,16 +36,19 @@ internal static class JoinPlanner
                 continue;
             }
 
-            if (TimeBound(part, n, left, right) is { } bound && (leftTime < 0 || (leftTime == bound.LeftTime && rightTime == bound.RightTime)))
+            // Bounds on one right time column; each side of the range uses one left column (the same one, or an upper one).
+            if (TimeBound(part, n, left, right) is { } bound && (rightTime < 0 || rightTime == bound.RightTime)
+                && (bound.IsLower ? lowerLeft < 0 || lowerLeft == bound.LeftTime : upperLeft < 0 || upperLeft == bound.LeftTime))
             {
-                leftTime = bound.LeftTime;
                 rightTime = bound.RightTime;
                 if (bound.IsLower)
                 {
+                    lowerLeft = bound.LeftTime;
                     lower = lower is null ? bound.OffsetMs : Math.Max(lower.Value, bound.OffsetMs);
                 }
                 else
                 {
+                    upperLeft = bound.LeftTime;
                     upper = upper is null ? bound.OffsetMs : Math.Min(upper.Value, bound.OffsetMs);
                 }
 
@@ -57,9 +60,14 @@ internal static class JoinPlanner
         }
 
         IntervalBounds? interval = null;
-        if (lower is not null && upper is not null)
+        if (lower is not null && upper is not null && lowerLeft == upperLeft)
         {
-            interval = new IntervalBounds(leftTime, rightTime, lower.Value, upper.Value);
+            interval = new IntervalBounds(lowerLeft, rightTime, lower.Value, upper.Value);
+        }
+        else if (lower is not null && upper is not null && lowerLeft == left.Schema.EventTimeIndex && rightTime == right.Schema.EventTimeIndex)
+        {
+            // right.t BETWEEN left.t AND left.expires: the left row's own upper column bounds how long it waits for partners.
+            interval = new IntervalBounds(lowerLeft, rightTime, lower.Value, upper.Value, upperLeft);
         }
         else
         {

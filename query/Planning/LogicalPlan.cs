@@ -228,7 +228,8 @@ internal sealed class JoinNode(
 
     public override IReadOnlyList<LogicalNode> Inputs => [Left, Right];
 
-    public override bool IsUpdating => (Interval is null && !IsWindowJoin) || Left.IsUpdating || Right.IsUpdating || (Kind != "INNER" && Interval is null && !IsWindowJoin);
+    // An inner join of two append-only inputs only ever adds rows; an outer regular join retracts its NULL-padded rows.
+    public override bool IsUpdating => Left.IsUpdating || Right.IsUpdating || (Kind != "INNER" && Interval is null && !IsWindowJoin);
 
     public override string Describe()
     {
@@ -237,7 +238,8 @@ internal sealed class JoinNode(
         var sb = new StringBuilder($"{type} [{Kind}, keys=({keys})");
         if (Interval is { } iv)
         {
-            sb.Append($", {Right.Schema[iv.RightTime].Name} BETWEEN {Left.Schema[iv.LeftTime].Name} + {iv.LowerMs}ms AND {Left.Schema[iv.LeftTime].Name} + {iv.UpperMs}ms");
+            var upper = Left.Schema[iv.LeftUpperTime >= 0 ? iv.LeftUpperTime : iv.LeftTime].Name;
+            sb.Append($", {Right.Schema[iv.RightTime].Name} BETWEEN {Left.Schema[iv.LeftTime].Name} + {iv.LowerMs}ms AND {upper} + {iv.UpperMs}ms");
         }
 
         if (Residual is not null)
@@ -252,8 +254,11 @@ internal sealed class JoinNode(
         new JoinNode(inputs[0], inputs[1], Kind, LeftKeys, RightKeys, Residual, Interval, IsWindowJoin, Schema);
 }
 
-/// <summary>right.time BETWEEN left.time + LowerMs AND left.time + UpperMs.</summary>
-internal sealed record IntervalBounds(int LeftTime, int RightTime, long LowerMs, long UpperMs);
+/// <summary>
+/// right.time BETWEEN left.time + LowerMs AND left.time + UpperMs; with <see cref="LeftUpperTime"/> set, the upper bound is
+/// another time column of the left row (left.upper + UpperMs, e.g. an auction's <c>expires</c>).
+/// </summary>
+internal sealed record IntervalBounds(int LeftTime, int RightTime, long LowerMs, long UpperMs, int LeftUpperTime = -1);
 
 internal sealed class UnionNode(IReadOnlyList<LogicalNode> inputs, Schema schema) : LogicalNode
 {

@@ -129,6 +129,8 @@ internal static class Optimizer
                 return new WindowAssignNode(new FilterNode(w.Input, pred), w.Window, w.Schema);
             case JoinNode j:
                 return PushIntoJoin(j, pred);
+            case OverAggregateNode o:
+                return PushBelowOver(o, pred);
             default:
                 return null;
         }
@@ -185,7 +187,8 @@ internal static class Optimizer
             var lt = new BoundColumn(iv.LeftTime, DataType.Timestamp, j.Left.Schema[iv.LeftTime].Name);
             var rt = new BoundColumn(n + iv.RightTime, DataType.Timestamp, j.Right.Schema[iv.RightTime].Name);
             condition.Add(new BoundCall(">=", [rt, new BoundCall("+", [lt, new BoundInterval(iv.LowerMs)], DataType.Timestamp)], DataType.Boolean));
-            condition.Add(new BoundCall("<=", [rt, new BoundCall("+", [lt, new BoundInterval(iv.UpperMs)], DataType.Timestamp)], DataType.Boolean));
+            var ut = iv.LeftUpperTime < 0 ? lt : new BoundColumn(iv.LeftUpperTime, DataType.Timestamp, j.Left.Schema[iv.LeftUpperTime].Name);
+            condition.Add(new BoundCall("<=", [rt, new BoundCall("+", [ut, new BoundInterval(iv.UpperMs)], DataType.Timestamp)], DataType.Boolean));
         }
 
         if (j.Residual is not null)
@@ -195,6 +198,27 @@ internal static class Optimizer
 
         condition.AddRange(both);
         return JoinPlanner.Create(left, right, j.Kind == "CROSS" ? "INNER" : j.Kind, BoundExprs.And(condition), j.Schema);
+    }
+
+    /// <summary>Conjuncts on partition keys only filter whole partitions, so they may run before the OVER aggregate; others may not.</summary>
+    private static LogicalNode? PushBelowOver(OverAggregateNode over, BoundExpr pred)
+    {
+        var below = new List<BoundExpr>();
+        var above = new List<BoundExpr>();
+        foreach (var part in BoundExprs.Conjuncts(pred))
+        {
+            var cols = new HashSet<int>();
+            BoundExprs.CollectColumns(part, cols);
+            (cols.Count > 0 && cols.All(over.PartitionKeys.Contains) && IsDeterministic(part) ? below : above).Add(part);
+        }
+
+        if (below.Count == 0)
+        {
+            return null;
+        }
+
+        LogicalNode result = over.WithInputs([new FilterNode(over.Input, BoundExprs.And(below)!)]);
+        return above.Count > 0 ? new FilterNode(result, BoundExprs.And(above)!) : result;
     }
 
     private static int MaxColumn(BoundExpr e)

@@ -23,12 +23,13 @@ internal static class PlanPrinter
         sb.Append(' ', depth * 2).Append(name).Append(" (parallelism=").Append(p < 0 ? "partitions" : p.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append(")\n");
         foreach (var input in node.Inputs)
         {
-            if (keyed && node is AggregateNode or JoinNode or TopNNode or TemporalJoinNode)
+            if (keyed && node is AggregateNode or JoinNode or TopNNode or OverAggregateNode or TemporalJoinNode)
             {
                 var keys = node switch
                 {
                     AggregateNode a => string.Join(",", a.Keys.Select(k => a.Input.Schema[k].Name)),
                     TopNNode t => string.Join(",", t.PartitionKeys.Select(k => t.Input.Schema[k].Name)),
+                    OverAggregateNode o => string.Join(",", o.PartitionKeys.Select(k => o.Input.Schema[k].Name)),
                     JoinNode j => ReferenceEquals(input, j.Left) ? string.Join(",", j.LeftKeys.Select(k => j.Left.Schema[k].Name)) : string.Join(",", j.RightKeys.Select(k => j.Right.Schema[k].Name)),
                     TemporalJoinNode t => ReferenceEquals(input, t.Left) ? string.Join(",", t.LeftKeys.Select(k => t.Left.Schema[k].Name)) : string.Join(",", t.RightKeys.Select(k => t.Right.Schema[k].Name)),
                     _ => "",
@@ -46,7 +47,7 @@ internal static class PlanPrinter
     private static int SourceParallelism(LogicalNode node, int parallelism) => node switch
     {
         ScanNode => -1,
-        AggregateNode or JoinNode or TopNNode or TemporalJoinNode => parallelism,
+        AggregateNode or JoinNode or TopNNode or OverAggregateNode or TemporalJoinNode => parallelism,
         ValuesNode => 1,
         _ => node.Inputs.Count == 0 ? -1 : node.Inputs.Select(i => SourceParallelism(i, parallelism)).Max(),
     };
@@ -66,6 +67,7 @@ internal static class PlanPrinter
         JoinNode j => ($"EquiJoinOperator {j.Describe()["Join ".Length..]}", true),
         UnionNode u => ("UnionOperator", false),
         TopNNode t => ($"TopNOperator {t.Describe()["TopN ".Length..]}", true),
+        OverAggregateNode o => ($"OverAggregateOperator {o.Describe()["OverAggregate ".Length..]}", true),
         SortLimitNode s => ($"FinalSort {s.Describe()["Sort ".Length..]}", false),
         WindowAssignNode { Window.Kind: "HOP" or "CUMULATE" } w => ($"WindowExpandOperator {w.Describe()["WindowAssign ".Length..]}", false),
         WindowAssignNode w => ($"WindowAssignOperator {w.Describe()["WindowAssign ".Length..]}", false),

@@ -72,7 +72,8 @@ internal sealed record SelectQuery(
     IReadOnlyList<SqlExpr> GroupBy,
     SqlExpr? Having,
     IReadOnlyList<OrderItem> OrderBy,
-    SqlExpr? Limit) : QueryExpr(Pos);
+    SqlExpr? Limit,
+    IReadOnlyList<NamedWindow>? Windows = null) : QueryExpr(Pos);
 
 /// <summary>VALUES (a, b), (c, d): constant rows.</summary>
 internal sealed record ValuesQuery(SourcePosition Pos, IReadOnlyList<IReadOnlyList<SqlExpr>> Rows) : QueryExpr(Pos);
@@ -121,7 +122,13 @@ internal sealed record BinaryExpr(SourcePosition Pos, string Op, SqlExpr Left, S
 
 internal sealed record UnaryExpr(SourcePosition Pos, string Op, SqlExpr Operand) : SqlExpr(Pos);
 
-internal sealed record WindowSpecExpr(IReadOnlyList<SqlExpr> PartitionBy, IReadOnlyList<OrderItem> OrderBy, SourcePosition Pos);
+internal sealed record WindowSpecExpr(IReadOnlyList<SqlExpr> PartitionBy, IReadOnlyList<OrderItem> OrderBy, SourcePosition Pos, FrameSpec? Frame = null, string? Name = null);
+
+/// <summary>The frame of an OVER window: ROWS|RANGE from <see cref="Preceding"/> (null = UNBOUNDED) PRECEDING to CURRENT ROW.</summary>
+internal sealed record FrameSpec(string Unit, SqlExpr? Preceding, SourcePosition Pos);
+
+/// <summary>WINDOW name AS (...) after HAVING: a window OVER name refers to.</summary>
+internal sealed record NamedWindow(string Name, WindowSpecExpr Spec, SourcePosition Pos);
 
 internal sealed record CallExpr(
     SourcePosition Pos,

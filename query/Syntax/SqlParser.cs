@@ -427,15 +427,6 @@ internal static partial class SqlParser
         from rp in RParen
         select (SqlExpr)new ExtractExpr(At(kw), field.ToStringValue().ToUpperInvariant(), e);
 
-    private static readonly TokenListParser<SqlToken, WindowSpecExpr> OverClause =
-        from kw in K("over")
-        from lp in LParen
-        from part in Ks("partition", "by").IgnoreThen(Expr.AtLeastOnceDelimitedBy(Comma)).OptionalOrDefault([])
-        from order in Ks("order", "by").IgnoreThen(Parse.Ref(() => OrderItemParser!).AtLeastOnceDelimitedBy(Comma)).OptionalOrDefault([])
-        from frame in NotSupported<Token<SqlToken>>(K("rows").Or(K("range")), "window frames (ROWS/RANGE BETWEEN) in OVER").OptionalOrDefault()
-        from rp in RParen
-        select new WindowSpecExpr(part, order, At(kw));
-
     /// <summary>name(args) with the special argument forms of SUBSTRING, TRIM, POSITION, and FILTER/OVER suffixes.</summary>
     private static readonly TokenListParser<SqlToken, SqlExpr> FunctionCall = input =>
     {
@@ -1178,8 +1169,8 @@ internal static partial class SqlParser
         from whereExpr in Opt(K("where").IgnoreThen(Expr))
         from groupBy in Ks("group", "by").IgnoreThen(Parse.Ref(() => GroupingItems!)).OptionalOrDefault([])
         from having in Opt(K("having").IgnoreThen(Expr))
-        from window in Opt(NotSupported<SqlExpr>(K("window"), "named WINDOW clauses"))
-        select (QueryExpr)new SelectQuery(At(kw), distinct, items, fromItem, whereExpr, groupBy, having, [], null);
+        from windows in Parse.Ref(() => WindowClause!)
+        select (QueryExpr)new SelectQuery(At(kw), distinct, items, fromItem, whereExpr, groupBy, having, [], null, windows);
 
     private static readonly TokenListParser<SqlToken, SqlExpr[]> GroupingItems =
         NotSupported<SqlExpr[]>(K("grouping").Or(K("rollup")).Or(K("cube")), "GROUPING SETS / ROLLUP / CUBE")

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Streams.Connectors.Files;
+using Streams.Connectors.Log;
 using Streams.Engine.Checkpoints;
 using Streams.Engine.Connectors;
 using Streams.Engine.Data;
@@ -166,7 +167,7 @@ internal static class CheckpointSoak
         return true;
     }
 
-    private static void WriteInput(string input, long events)
+    internal static void WriteInput(string input, long events)
     {
         Directory.CreateDirectory(input);
         var perPartition = events / 2;
@@ -261,22 +262,37 @@ internal static class CheckpointSoak
         string.Create(CultureInfo.InvariantCulture, $"{key}|{window}|{count}|{sum}");
 
     /// <summary>One worker run: resumes from the state directory, runs to the end of the files with checkpoints.</summary>
-    private static async Task RunWorker(Settings settings)
+    private static Task RunWorker(Settings settings) =>
+        RunJob(Path.GetFullPath(settings.Directory), "input/*.ndjson", settings.Interval, settings.EventsPerSecond, logSink: false, onCheckpoint: null);
+
+    /// <summary>
+    /// Runs the tumble job in this process over <paramref name="inputGlob"/> into <c>output</c> below <paramref name="root"/>
+    /// (a file sink, or with <paramref name="logSink"/> topic <c>output</c> of the log in <c>root/data</c>). An interval of 0
+    /// runs without checkpoints: the baseline for the checkpoint overhead.
+    /// </summary>
+    internal static async Task RunJob(string root, string inputGlob, TimeSpan interval, long eventsPerSecond, bool logSink, Action<CheckpointManifest>? onCheckpoint)
     {
-        var root = Path.GetFullPath(settings.Directory);
         var pool = new BatchPool();
         var deadLetters = new CountingDeadLetters();
-        // An interval of 0 runs without checkpoints: the baseline for the checkpoint overhead.
-        var checkpointing = settings.Interval > TimeSpan.Zero
-            ? new JobCheckpointing(Path.Combine(root, "state"), PlanFingerprint.Of("soak: file(events) -> keyBy(key) -> tumble(1s) count,sum -> file(output); parallelism 2"), settings.Interval)
+        var checkpointing = interval > TimeSpan.Zero
+            ? new JobCheckpointing(Path.Combine(root, "state"), PlanFingerprint.Of("soak: file(events) -> keyBy(key) -> tumble(1s) count,sum -> file(output); parallelism 2"), interval)
             : null;
-        var graph = new JobGraph(new JobOptions { Parallelism = 2, Pool = pool, Checkpoints = checkpointing, DeadLetters = deadLetters, Name = "soak" });
-        var factory = new FileConnectorFactory();
-        var source = factory.CreateSource(new ConnectorContext("events", Events, new Dictionary<string, string> { ["path"] = "input/*.ndjson", ["format"] = "json" }, root, null, deadLetters, pool));
-        var sink = factory.CreateSink(new ConnectorContext("output", Windows, new Dictionary<string, string> { ["path"] = "output", ["format"] = "json" }, root, null, deadLetters, pool));
-        if (settings.EventsPerSecond > 0)
+        if (checkpointing is not null && onCheckpoint is not null)
         {
-            source = new ThrottledSource(source, settings.EventsPerSecond);
+            checkpointing.Coordinator.Completed += onCheckpoint;
+        }
+
+        var graph = new JobGraph(new JobOptions { Parallelism = 2, Pool = pool, Checkpoints = checkpointing, DeadLetters = deadLetters, Name = "soak" });
+        var source = new FileConnectorFactory().CreateSource(new ConnectorContext("events", Events, new Dictionary<string, string> { ["path"] = inputGlob, ["format"] = "json" }, root, null, deadLetters, pool));
+        using var logFactory = new LogConnectorFactory();
+        var sinkFactory = logSink ? (IConnectorFactory)logFactory : new FileConnectorFactory();
+        var sinkOptions = logSink
+            ? new Dictionary<string, string> { ["topic"] = "output", ["data-dir"] = "data", ["partitions"] = "2", ["fsync"] = "never" }
+            : new Dictionary<string, string> { ["path"] = "output", ["format"] = "json" };
+        var sink = sinkFactory.CreateSink(new ConnectorContext("output", Windows, sinkOptions, root, null, deadLetters, pool));
+        if (eventsPerSecond > 0)
+        {
+            source = new ThrottledSource(source, eventsPerSecond);
         }
 
         graph.Source("events", source, Events, new WatermarkStrategy(EventTimeColumn: 2))
@@ -291,6 +307,7 @@ internal static class CheckpointSoak
         {
             await checkpointing.RunAsync(graph.Build()).ConfigureAwait(false);
         }
+
         if (deadLetters.Count > 0)
         {
             throw new InvalidOperationException($"{deadLetters.Count} events were dead-lettered");

@@ -17,6 +17,7 @@ internal static class CheckpointsCommand
         var command = new Command("checkpoints", "List the checkpoints in a state directory: id, time, size, source offsets, status.");
         command.Options.Add(stateDir);
         command.Subcommands.Add(CheckpointSoak.Create());
+        command.Subcommands.Add(CheckpointOverhead.Create());
         command.SetAction(parse => List(parse.GetValue(stateDir)!, Console.Out, Console.Error));
         return command;
     }

@@ -14,7 +14,6 @@ public sealed partial class GroupAggregateOperator : IOperator
     private readonly GroupAggregateState _state;
     private readonly BatchPool _pool;
     private readonly int _batchSize;
-    private readonly ColumnBatch _scratch;
     private int[] _ids = [];
     private int[] _adds = [];
     private int[] _retracts = [];
@@ -28,10 +27,9 @@ public sealed partial class GroupAggregateOperator : IOperator
         ArgumentNullException.ThrowIfNull(pool);
         _spec = spec;
         _outputSchema = spec.OutputSchema(input);
-        _state = new GroupAggregateState(input, spec);
+        _state = new GroupAggregateState(input, spec, _outputSchema);
         _pool = pool;
         _batchSize = batchSize;
-        _scratch = new BatchPool(1).Rent(_outputSchema, 1);
     }
 
     /// <inheritdoc />
@@ -62,6 +60,13 @@ public sealed partial class GroupAggregateOperator : IOperator
                 continue;
             }
 
+            var kind = batch.KindOf(i);
+            if (_spec.AppendOnlyInput && kind is not (RowKind.Insert or RowKind.UpdateAfter))
+            {
+                RejectRetraction(batch, i, kind, output);
+                continue;
+            }
+
             var slot = _state.SlotByKey[id];
             if (slot < 0)
             {
@@ -69,7 +74,7 @@ public sealed partial class GroupAggregateOperator : IOperator
                 _state.SlotByKey[id] = slot;
             }
 
-            if (batch.KindOf(i) is RowKind.Insert or RowKind.UpdateAfter)
+            if (kind is RowKind.Insert or RowKind.UpdateAfter)
             {
                 _adds[i] = slot;
                 _state.RowsByKey[id]++;
@@ -88,7 +93,7 @@ public sealed partial class GroupAggregateOperator : IOperator
         }
 
         _state.Slots.AddRows(batch, _adds, output, 1);
-        if (batch.HasRowKinds)
+        if (batch.HasRowKinds && !_spec.AppendOnlyInput)
         {
             _state.Slots.AddRows(batch, _retracts, output, -1);
         }
@@ -101,16 +106,23 @@ public sealed partial class GroupAggregateOperator : IOperator
     {
         ColumnBatch? result = null;
         var k = _spec.KeyColumns.Length;
+        var emitted = _state.Emitted;
         foreach (var id in _touched)
         {
             _isTouched[id] = false;
             var previous = _state.EmittedByKey[id];
             if (_state.RowsByKey[id] <= 0)
             {
-                if (previous is not null)
+                if (previous >= 0)
                 {
-                    Append(ref result, previous, RowKind.Delete, output);
-                    _state.EmittedByKey[id] = null;
+                    var deleted = Reserve(ref result, 1, output);
+                    var row = deleted.Count;
+                    _state.Keys.WriteKey(id, deleted, row);
+                    emitted.CopyTo(previous, deleted, row, k);
+                    deleted.SetKind(row, RowKind.Delete);
+                    deleted.Count = row + 1;
+                    emitted.Free(previous);
+                    _state.EmittedByKey[id] = -1;
                 }
 
                 _state.Slots.Release(_state.SlotByKey[id]);
@@ -119,54 +131,67 @@ public sealed partial class GroupAggregateOperator : IOperator
                 continue;
             }
 
-            _scratch.Clear();
-            _state.Keys.WriteKey(id, _scratch, 0);
-            _state.Slots.Write(_state.SlotByKey[id], _scratch, k, 0);
-            var current = new object?[_outputSchema.Count];
-            for (var c = 0; c < current.Length; c++)
+            // The current row goes after the room for a -U; it becomes the output only when it differs from the last one.
+            var batch = Reserve(ref result, 2, output);
+            var at = batch.Count;
+            var current = previous < 0 ? at : at + 1;
+            ClearNulls(batch, current);
+            _state.Keys.WriteKey(id, batch, current);
+            _state.Slots.Write(_state.SlotByKey[id], batch, k, current);
+            if (previous < 0)
             {
-                current[c] = _scratch.Columns[c].GetBoxed(0);
+                batch.SetKind(current, RowKind.Insert);
+                batch.Count = current + 1;
+                _state.EmittedByKey[id] = emitted.Add(batch, current);
             }
-
-            if (previous is null)
+            else if (!emitted.RowEquals(previous, batch, current))
             {
-                Append(ref result, current, RowKind.Insert, output);
+                _state.Keys.WriteKey(id, batch, at);
+                emitted.CopyTo(previous, batch, at, k);
+                batch.SetKind(at, RowKind.UpdateBefore);
+                batch.SetKind(current, RowKind.UpdateAfter);
+                batch.Count = current + 1;
+                emitted.Store(previous, batch, current);
             }
-            else if (!previous.AsSpan().SequenceEqual(current))
-            {
-                Append(ref result, previous, RowKind.UpdateBefore, output);
-                Append(ref result, current, RowKind.UpdateAfter, output);
-            }
-
-            _state.EmittedByKey[id] = current;
         }
 
         _touched.Clear();
         if (result is not null)
         {
-            output.Emit(result);
-        }
-    }
-
-    private void Append(ref ColumnBatch? result, object?[] values, RowKind kind, IOperatorOutput output)
-    {
-        if (result is null || result.IsFull)
-        {
-            if (result is not null)
+            if (result.Count > 0)
             {
                 output.Emit(result);
             }
-
-            result = _pool.Rent(_outputSchema, _batchSize);
+            else
+            {
+                result.Dispose();
+            }
         }
+    }
 
-        var row = result.Count;
-        for (var c = 0; c < values.Length; c++)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void RejectRetraction(ColumnBatch batch, int row, RowKind kind, IOperatorOutput output) =>
+        output.EmitError(batch, row, $"group aggregate: input must be append-only, got a {kind} row");
+
+    /// <summary>The result batch with room for <paramref name="rows"/> more rows after its count, emitting a full one first.</summary>
+    private ColumnBatch Reserve(ref ColumnBatch? result, int rows, IOperatorOutput output)
+    {
+        if (result is not null && result.Count + rows > result.Capacity)
         {
-            result.Columns[c].SetBoxed(row, values[c]);
+            output.Emit(result);
+            result = null;
         }
 
-        result.SetKind(row, kind);
-        result.Count = row + 1;
+        result ??= _pool.Rent(_outputSchema, Math.Max(_batchSize, rows));
+        return result;
+    }
+
+    /// <summary>A row written and then dropped (unchanged group) may have left NULL bits behind.</summary>
+    private static void ClearNulls(ColumnBatch batch, int row)
+    {
+        foreach (var column in batch.Columns)
+        {
+            column.SetNull(row, false);
+        }
     }
 }

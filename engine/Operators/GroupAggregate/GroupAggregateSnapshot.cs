@@ -20,9 +20,26 @@ public sealed partial class GroupAggregateOperator : ICheckpointableOperator
         _state.EnsureKeys(keys);
         writer.WriteValues<int>(_state.SlotByKey.AsSpan(0, keys));
         writer.WriteValues<long>(_state.RowsByKey.AsSpan(0, keys));
+        var row = new object?[_outputSchema.Count];
+        using var scratch = _pool.Rent(_outputSchema, 1);
         for (var id = 0; id < keys; id++)
         {
-            BoxedValueCodec.WriteRow(writer, _state.EmittedByKey[id]);
+            var slot = _state.EmittedByKey[id];
+            if (slot < 0)
+            {
+                BoxedValueCodec.WriteRow(writer, null);
+                continue;
+            }
+
+            scratch.Clear();
+            _state.Keys.WriteKey(id, scratch, 0);
+            _state.Emitted.CopyTo(slot, scratch, 0, _spec.KeyColumns.Length);
+            for (var c = 0; c < row.Length; c++)
+            {
+                row[c] = scratch.Columns[c].GetBoxed(0);
+            }
+
+            BoxedValueCodec.WriteRow(writer, row);
         }
     }
 
@@ -48,9 +65,22 @@ public sealed partial class GroupAggregateOperator : ICheckpointableOperator
 
         slots.CopyTo(_state.SlotByKey, 0);
         rows.CopyTo(_state.RowsByKey, 0);
+        using var scratch = _pool.Rent(_outputSchema, 1);
         for (var id = 0; id < keys; id++)
         {
-            _state.EmittedByKey[id] = BoxedValueCodec.ReadRow(reader);
+            if (BoxedValueCodec.ReadRow(reader) is not { } row)
+            {
+                continue;
+            }
+
+            scratch.Clear();
+            for (var c = 0; c < row.Length; c++)
+            {
+                scratch.Columns[c].SetBoxed(0, row[c]);
+            }
+
+            scratch.Count = 1;
+            _state.EmittedByKey[id] = _state.Emitted.Add(scratch, 0);
         }
     }
 }

@@ -17,6 +17,12 @@ namespace Streams.Engine.Operators.IntervalJoin;
 /// the interval width plus the watermark delay. The output watermark is held back by max(0, upperBound, -lowerBound) so
 /// joined rows are never late downstream.
 /// </para>
+/// <para>
+/// With a left upper time column (<c>b.ts BETWEEN a.ts AND a.expires</c>: lowerBound = 0, upperBound = 0, upper column =
+/// <c>expires</c>) a left row matches right rows with <c>l.ts + lowerBound &lt;= r.ts &lt;= l.upper + upperBound</c> and is kept
+/// until the watermark passes <c>l.upper + upperBound</c>; a NULL upper matches nothing. The output watermark is then held
+/// back by the widest <c>l.upper + upperBound - l.ts</c> seen, so rows of long-lived left rows are not late either.
+/// </para>
 /// </summary>
 public sealed class IntervalJoinOperator : ITwoInputOperator, ICheckpointableOperator
 {
@@ -27,6 +33,8 @@ public sealed class IntervalJoinOperator : ITwoInputOperator, ICheckpointableOpe
     private readonly long _lower;
     private readonly long _upper;
     private readonly long _outputDelay;
+    private readonly int _leftUpper;
+    private long _widestSpan;
     private readonly JoinType _type;
     private readonly JoinKeyHasher _leftHasher;
     private readonly JoinKeyHasher _rightHasher;
@@ -44,13 +52,20 @@ public sealed class IntervalJoinOperator : ITwoInputOperator, ICheckpointableOpe
     /// <param name="leftTimeColumn">Left event-time column; -1 = the schema's event-time column.</param>
     /// <param name="rightTimeColumn">Right event-time column; -1 = the schema's event-time column.</param>
     /// <param name="outputBatchCapacity">Rows per output batch.</param>
+    /// <param name="leftUpperTimeColumn">A left TIMESTAMP column the upper bound is relative to instead of the left event time; -1 = none.</param>
     public IntervalJoinOperator(Schema left, Schema right, int[] leftKeys, int[] rightKeys, long lowerBoundMs, long upperBoundMs,
-        JoinType type = JoinType.Inner, int leftTimeColumn = -1, int rightTimeColumn = -1, int outputBatchCapacity = BatchPool.DefaultCapacity)
+        JoinType type = JoinType.Inner, int leftTimeColumn = -1, int rightTimeColumn = -1, int outputBatchCapacity = BatchPool.DefaultCapacity,
+        int leftUpperTimeColumn = -1)
     {
         ArgumentNullException.ThrowIfNull(left);
         ArgumentNullException.ThrowIfNull(right);
         JoinSchemas.CheckKeys(left, right, leftKeys, rightKeys);
-        if (lowerBoundMs > upperBoundMs)
+        if (leftUpperTimeColumn >= 0 && (leftUpperTimeColumn >= left.Count || left[leftUpperTimeColumn].Type != DataType.Timestamp))
+        {
+            throw new ArgumentException($"interval join upper time column {leftUpperTimeColumn} is not a TIMESTAMP column of {left}");
+        }
+
+        if (leftUpperTimeColumn < 0 && lowerBoundMs > upperBoundMs)
         {
             throw new ArgumentException($"interval join lower bound {lowerBoundMs} ms is above the upper bound {upperBoundMs} ms");
         }
@@ -60,6 +75,7 @@ public sealed class IntervalJoinOperator : ITwoInputOperator, ICheckpointableOpe
         _leftTime = JoinSchemas.TimeColumn(left, leftTimeColumn, "left");
         _rightTime = JoinSchemas.TimeColumn(right, rightTimeColumn, "right");
         _lower = lowerBoundMs;
+        _leftUpper = leftUpperTimeColumn;
         _upper = upperBoundMs;
         _outputDelay = Math.Max(0, Math.Max(upperBoundMs, -lowerBoundMs));
         _type = type;
@@ -123,6 +139,7 @@ public sealed class IntervalJoinOperator : ITwoInputOperator, ICheckpointableOpe
         var hashes = _leftHasher.Hashes;
         var nullKey = _leftHasher.NullKey;
         var times = batch.ColumnAt<long>(_leftTime);
+        var uppers = _leftUpper >= 0 ? batch.ColumnAt<long>(_leftUpper) : times;
         var right = _state.Right;
         var keys = _state.Keys;
         var watermark = _state.Watermark;
@@ -136,10 +153,12 @@ public sealed class IntervalJoinOperator : ITwoInputOperator, ICheckpointableOpe
 
             var lts = times.Values[i];
             var lo = SatAdd(lts, _lower);
-            var hi = SatAdd(lts, _upper);
+            // A NULL upper bound (BETWEEN ... AND NULL) matches nothing.
+            var noUpper = _leftUpper >= 0 && uppers.IsNull(i);
+            var hi = noUpper ? long.MinValue : SatAdd(uppers.Values[i], _upper);
             var matched = false;
             var keyId = -1;
-            if (!nullKey[i])
+            if (!nullKey[i] && !noUpper)
             {
                 keyId = keys.Find(batch, _leftKeys, i, hashes[i]);
                 if (keyId >= 0)
@@ -161,6 +180,7 @@ public sealed class IntervalJoinOperator : ITwoInputOperator, ICheckpointableOpe
 
             if (!nullKey[i] && hi > watermark)
             {
+                _widestSpan = Math.Max(_widestSpan, SatAdd(hi, -lts));
                 if (keyId < 0)
                 {
                     keyId = keys.FindOrAdd(batch, _leftKeys, i, hashes[i]);
@@ -198,18 +218,19 @@ public sealed class IntervalJoinOperator : ITwoInputOperator, ICheckpointableOpe
             }
 
             var rts = times.Values[i];
-            // l matches r when r.ts - upper <= l.ts <= r.ts - lower.
+            // l matches r when r.ts - upper <= l.ts <= r.ts - lower (with an upper column: r.ts - upper <= l.upper).
             var lo = SatAdd(rts, -_upper);
             var hi = SatAdd(rts, -_lower);
             var keyId = keys.Find(batch, _rightKeys, i, hashes[i]);
             if (keyId >= 0)
             {
                 var lts = left.Rows.ValuesOf<long>(_leftTime);
+                var lus = left.Rows.ValuesOf<long>(_leftUpper >= 0 ? _leftUpper : _leftTime);
                 var matched = _state.Matched;
                 for (var l = left.First(keyId); l >= 0; l = left.Next(l))
                 {
                     var t = lts[l];
-                    if (t >= lo && t <= hi)
+                    if (lus[l] >= lo && t <= hi)
                     {
                         _out.LeftFrom(left.Rows, l);
                         _out.RightFrom(batch, i);
@@ -261,11 +282,14 @@ public sealed class IntervalJoinOperator : ITwoInputOperator, ICheckpointableOpe
             var matched = reader.ReadValues<bool>();
             _leftHasher.Hash(left);
             var times = left.ColumnAt<long>(_leftTime).Values;
+            var uppers = left.ColumnAt<long>(_leftUpper >= 0 ? _leftUpper : _leftTime).Values;
             for (var i = 0; i < left.Count; i++)
             {
                 var slot = state.Left.Add(left, i, state.Keys.FindOrAdd(left, _leftKeys, i, _leftHasher.Hashes[i]));
                 state.Matched[slot] = matched[i];
-                state.LeftExpiry.Push(SatAdd(times[i], _upper), slot);
+                var expiry = SatAdd(_leftUpper >= 0 ? uppers[i] : times[i], _upper);
+                _widestSpan = Math.Max(_widestSpan, SatAdd(expiry, -times[i]));
+                state.LeftExpiry.Push(expiry, slot);
             }
         }
 
@@ -296,7 +320,7 @@ public sealed class IntervalJoinOperator : ITwoInputOperator, ICheckpointableOpe
         _out.Bind(output, null);
         Expire(watermark);
         _out.Flush();
-        var outWatermark = watermark == long.MaxValue ? long.MaxValue : SatAdd(watermark, -_outputDelay);
+        var outWatermark = watermark == long.MaxValue ? long.MaxValue : SatAdd(watermark, -Math.Max(_outputDelay, _widestSpan));
         if (outWatermark > _state.EmittedWatermark)
         {
             _state.EmittedWatermark = outWatermark;

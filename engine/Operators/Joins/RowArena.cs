@@ -199,6 +199,13 @@ internal sealed class RowArena
     public int Add(ColumnBatch batch, int row)
     {
         var slot = TakeSlot();
+        Store(slot, batch, row);
+        return slot;
+    }
+
+    /// <summary>Overwrites slot <paramref name="slot"/> with row <paramref name="row"/> of <paramref name="batch"/>.</summary>
+    public void Store(int slot, ColumnBatch batch, int row)
+    {
         var cols = batch.Columns;
         if (_sourceColumns is null)
         {
@@ -214,8 +221,6 @@ internal sealed class RowArena
                 Columns[c].Store(slot, cols[_sourceColumns[c]], row);
             }
         }
-
-        return slot;
     }
 
     /// <summary>Takes a slot without filling it (the caller fills its columns).</summary>

@@ -19,7 +19,7 @@ internal sealed partial class TwoPhaseWindowAggregateOperator : ITwoInputOperato
     private readonly OutputTag _lateTag;
     private int[] _rows = [];
 
-    public TwoPhaseWindowAggregateOperator(Schema input, WindowAggregateSpec spec, Schema partialSchema, OutputTag lateTag, BatchPool pool, int batchSize)
+    public TwoPhaseWindowAggregateOperator(Schema input, WindowAggregateSpec spec, Schema partialSchema, OutputTag lateTag, BatchPool pool, int batchSize, Schema outputSchema)
     {
         _spec = spec;
         _partialSchema = partialSchema;
@@ -27,7 +27,7 @@ internal sealed partial class TwoPhaseWindowAggregateOperator : ITwoInputOperato
         // Partial rows that arrive late cannot happen (a slice's partials leave before the watermark that completes
         // it); if they did, their tag is not a consumer's, so they would be dead-lettered rather than lost.
         var partialLate = new OutputTag(lateTag.Name + ".partial", partialSchema, CountsAsLate: true);
-        _global = new WindowAggregateOperator(partialSchema, GlobalSpec(spec), partialLate, pool, batchSize, spec.OutputSchema(input));
+        _global = new WindowAggregateOperator(partialSchema, GlobalSpec(spec), partialLate, pool, batchSize, outputSchema);
     }
 
     /// <summary>Whether <paramref name="spec"/> can be split into local and global phases (mergeable aggregates, fixed windows).</summary>

@@ -18,10 +18,17 @@ internal static class KeyHasher
     public static void HashRows(ColumnBatch batch, ReadOnlySpan<int> keyColumns, Span<ulong> hashes)
     {
         var count = batch.Count;
-        hashes[..count].Fill(0x9E3779B97F4A7C15UL);
+        hashes[..count].Fill(Seed);
         foreach (var k in keyColumns)
         {
             var column = batch.Columns[k];
+            // A NULL row's hash must not depend on whatever its value slot holds: keep the hash before this column.
+            var before = column.HasNulls ? System.Buffers.ArrayPool<ulong>.Shared.Rent(count) : null;
+            if (before is not null)
+            {
+                hashes[..count].CopyTo(before);
+            }
+
             switch (column)
             {
                 case Column<long> c: Combine(c.Values, count, hashes); break;
@@ -33,19 +40,32 @@ internal static class KeyHasher
                 default: throw new NotSupportedException("cannot hash a column of " + column.Type);
             }
 
-            if (column.HasNulls)
+            if (before is not null)
             {
-                // NULL is one group of its own, whatever its slot holds.
+                // NULL is one group of its own.
                 for (var i = 0; i < count; i++)
                 {
                     if (column.IsNull(i))
                     {
-                        hashes[i] = Mix(hashes[i] ^ 0xA5A5A5A5UL);
+                        hashes[i] = Mix(before[i] ^ NullMark);
                     }
                 }
+
+                System.Buffers.ArrayPool<ulong>.Shared.Return(before);
             }
         }
     }
+
+    /// <summary>The hash <see cref="HashRows"/> gives a row whose only key column is the BIGINT <paramref name="key"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong HashLongKey(long key) => Step(Seed, HashLong(key));
+
+    /// <summary>The hash <see cref="HashRows"/> gives a row whose only key column is NULL.</summary>
+    public static ulong NullSingleKeyHash => Mix(Seed ^ NullMark);
+
+    private const ulong Seed = 0x9E3779B97F4A7C15UL;
+
+    private const ulong NullMark = 0xA5A5A5A5UL;
 
     /// <summary>The key group of a row hash.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

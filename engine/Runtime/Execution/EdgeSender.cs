@@ -64,9 +64,11 @@ internal sealed class EdgeSender
     private void SendByKey(ColumnBatch batch)
     {
         var p = _targets.Length;
-        if (p == 1)
+        var known = batch.TakeExchangeTarget(p);
+        if (p == 1 || known >= 0)
         {
-            _pending.Add((_targets[0], StreamElement.OfBatch(_senderId, batch)));
+            // The producer already grouped the rows by key task (LongKeyWindowCombiner): forward the batch as it is.
+            _pending.Add((_targets[Math.Max(known, 0)], StreamElement.OfBatch(_senderId, batch)));
             return;
         }
 

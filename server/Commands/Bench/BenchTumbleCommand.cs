@@ -26,13 +26,14 @@ internal static class BenchTumbleCommand
         var events = new Option<long>("--events") { Description = "Events to generate.", DefaultValueFactory = _ => 20_000_000 };
         var keys = new Option<int>("--keys") { Description = "Distinct keys.", DefaultValueFactory = _ => 1000 };
         var parallelism = new Option<int>("--parallelism") { Description = "Tasks per stage (default: cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var command = new Command("tumble", "Tumbling-window COUNT/SUM per key through the embedded engine vs a hand-written loop.") { events, keys, parallelism };
+        var only = new Option<string?>("--only") { Description = "Time one run only (hand-loop, embedded, sql, filter-only, hopping): for profiling." };
+        var command = new Command("tumble", "Tumbling-window COUNT/SUM per key through the embedded engine vs a hand-written loop.") { events, keys, parallelism, only };
         command.SetAction(async (parse, ct) =>
         {
             var n = parse.GetValue(events);
             var k = parse.GetValue(keys);
             var p = Math.Max(1, parse.GetValue(parallelism));
-            await RunAsync(n, k, p, ct);
+            await RunAsync(n, k, p, parse.GetValue(only), ct);
             return 0;
         });
         return command;
@@ -47,8 +48,9 @@ internal static class BenchTumbleCommand
 
     private static string PerCpu(long events, double cpu) => $"eps/cpu-s={events / cpu / 1e6:F1}M";
 
-    private static async Task RunAsync(long events, int keys, int parallelism, CancellationToken ct)
+    private static async Task RunAsync(long events, int keys, int parallelism, string? only, CancellationToken ct)
     {
+        bool Runs(string name) => only is null || only == name;
         Console.WriteLine($"workload: events={events} keys={keys} window=tumble 10s, COUNT(*) + SUM(price) per key; parallelism={parallelism} cores={Environment.ProcessorCount} load={(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?")}");
 
         var data = new Events(events, keys);
@@ -56,33 +58,64 @@ internal static class BenchTumbleCommand
         // Warm the JIT (tiered compilation, PGO) so the timed runs measure steady-state code.
         for (var round = 0; round < 3; round++)
         {
-            await EngineAggregateAsync(warm, parallelism, hop: round == 2, ct);
-            await EngineFilterAsync(warm, parallelism, ct);
+            if (Runs("embedded") || Runs("hopping"))
+            {
+                await EngineAggregateAsync(warm, parallelism, hop: round == 2 && Runs("hopping"), ct);
+            }
+
+            if (Runs("sql"))
+            {
+                await SqlAggregateAsync(warm, parallelism, ct);
+            }
+
+            if (Runs("filter-only"))
+            {
+                await EngineFilterAsync(warm, parallelism, ct);
+            }
+
             HandLoop(warm, keys);
         }
+
         var cpu = CpuSeconds();
         var (loopRows, loopChecksum, loopSeconds) = HandLoop(data, keys);
         var loopCpu = CpuSeconds() - cpu;
         var loopEps = events / loopSeconds;
         Console.WriteLine($"hand-loop   eps={loopEps / 1e6:F1}M  time={loopSeconds:F3}s  rows={loopRows}  {PerCpu(events, loopCpu)}");
 
-        cpu = CpuSeconds();
-        var (rows, checksum, seconds) = await EngineAggregateAsync(data, parallelism, hop: false, ct);
-        var engineCpu = CpuSeconds() - cpu;
-        var eps = events / seconds;
-        Console.WriteLine($"embedded    eps={eps / 1e6:F1}M  time={seconds:F3}s  rows={rows}  ratio={eps / loopEps:F2} of hand-loop  {PerCpu(events, engineCpu)}  {(rows == loopRows && checksum == loopChecksum ? "results match" : "RESULTS DIFFER")}");
+        var eps = double.NaN;
+        if (Runs("embedded"))
+        {
+            cpu = CpuSeconds();
+            var (rows, checksum, seconds) = await EngineAggregateAsync(data, parallelism, hop: false, ct);
+            var engineCpu = CpuSeconds() - cpu;
+            eps = events / seconds;
+            Console.WriteLine($"embedded    eps={eps / 1e6:F1}M  time={seconds:F3}s  rows={rows}  ratio={eps / loopEps:F2} of hand-loop  {PerCpu(events, engineCpu)}  {Match(rows, checksum)}");
+        }
 
-        var (sqlRows, sqlChecksum, sqlSeconds) = await SqlAggregateAsync(data, parallelism, ct);
-        var sqlEps = events / sqlSeconds;
-        Console.WriteLine($"sql         eps={sqlEps / 1e6:F1}M  time={sqlSeconds:F3}s  rows={sqlRows}  ratio={sqlEps / eps:F2} of embedded  {(sqlRows == loopRows && sqlChecksum == loopChecksum ? "results match" : "RESULTS DIFFER")}");
+        if (Runs("sql"))
+        {
+            cpu = CpuSeconds();
+            var (sqlRows, sqlChecksum, sqlSeconds) = await SqlAggregateAsync(data, parallelism, ct);
+            var sqlCpu = CpuSeconds() - cpu;
+            var sqlEps = events / sqlSeconds;
+            Console.WriteLine($"sql         eps={sqlEps / 1e6:F1}M  time={sqlSeconds:F3}s  rows={sqlRows}  ratio={sqlEps / eps:F2} of embedded  {PerCpu(events, sqlCpu)}  {Match(sqlRows, sqlChecksum)}");
+        }
 
-        cpu = CpuSeconds();
-        var (filtered, filterSeconds) = await EngineFilterAsync(data, parallelism, ct);
-        Console.WriteLine($"filter-only eps={events / filterSeconds / 1e6:F1}M  time={filterSeconds:F3}s  rows={filtered} (price > 500)  {PerCpu(events, CpuSeconds() - cpu)}");
+        if (Runs("filter-only"))
+        {
+            cpu = CpuSeconds();
+            var (filtered, filterSeconds) = await EngineFilterAsync(data, parallelism, ct);
+            Console.WriteLine($"filter-only eps={events / filterSeconds / 1e6:F1}M  time={filterSeconds:F3}s  rows={filtered} (price > 500)  {PerCpu(events, CpuSeconds() - cpu)}");
+        }
 
-        cpu = CpuSeconds();
-        var (hopRows, _, hopSeconds) = await EngineAggregateAsync(data, parallelism, hop: true, ct);
-        Console.WriteLine($"hopping     eps={events / hopSeconds / 1e6:F1}M  time={hopSeconds:F3}s  rows={hopRows} (slide 2s, size 10s)  {PerCpu(events, CpuSeconds() - cpu)}");
+        if (Runs("hopping"))
+        {
+            cpu = CpuSeconds();
+            var (hopRows, _, hopSeconds) = await EngineAggregateAsync(data, parallelism, hop: true, ct);
+            Console.WriteLine($"hopping     eps={events / hopSeconds / 1e6:F1}M  time={hopSeconds:F3}s  rows={hopRows} (slide 2s, size 10s)  {PerCpu(events, CpuSeconds() - cpu)}");
+        }
+
+        string Match(long rows, long checksum) => rows == loopRows && checksum == loopChecksum ? "results match" : "RESULTS DIFFER";
     }
 
     /// <summary>The events, generated once into plain arrays ("in memory"); both the engine and the hand loop read them.</summary>

@@ -7,7 +7,8 @@ namespace Streams.Server.Commands.Log;
 /// <summary>
 /// <c>streams consume NAME --group G</c>: prints records as NDJSON (<c>{"partition","offset","key","ts","value"}</c>) from the
 /// group's committed offsets and commits what it printed. A group with no commit starts at the end, or at the beginning
-/// with --from-beginning. --follow keeps waiting for new records until Ctrl+C.
+/// with --from-beginning. --follow keeps waiting for new records until Ctrl+C. --isolation read_committed (default) stops
+/// at the last stable offset and skips aborted transactions; read_uncommitted shows every data record written.
 /// </summary>
 internal static class ConsumeCommand
 {
@@ -20,8 +21,14 @@ internal static class ConsumeCommand
         var fromBeginning = new Option<bool>("--from-beginning") { Description = "When the group has no committed offset, start at the oldest record instead of the end." };
         var max = new Option<long?>("--max") { Description = "Stop after this many records." };
         var follow = new Option<bool>("--follow") { Description = "Wait for new records instead of stopping at the end." };
+        var isolation = new Option<string>("--isolation")
+        {
+            Description = "read_committed (default): only committed transactional data; read_uncommitted: everything written.",
+            DefaultValueFactory = _ => "read_committed",
+        };
+        isolation.AcceptOnlyFromAmong("read_committed", "read_uncommitted");
         var dataDir = LogCommandLine.DataDirOption();
-        var command = new Command("consume", "Print records of a topic as NDJSON and commit the group's offsets.") { name, group, fromBeginning, max, follow, dataDir };
+        var command = new Command("consume", "Print records of a topic as NDJSON and commit the group's offsets.") { name, group, fromBeginning, max, follow, isolation, dataDir };
         command.SetAction((r, ct) => LogCommandLine.RunAsync(async () =>
         {
             using var store = LogStore.Open(r.GetValue(dataDir)!, create: false);
@@ -31,7 +38,8 @@ internal static class ConsumeCommand
             await using var stdout = Console.OpenStandardOutput();
             try
             {
-                return await ConsumeAsync(store, topic, groupName, r.GetValue(fromBeginning), r.GetValue(max), r.GetValue(follow), stdout, ct);
+                var level = r.GetValue(isolation) == "read_uncommitted" ? IsolationLevel.ReadUncommitted : IsolationLevel.ReadCommitted;
+                return await ConsumeAsync(store, topic, groupName, r.GetValue(fromBeginning), r.GetValue(max), r.GetValue(follow), level, stdout, ct);
             }
             catch (IOException e)
             {
@@ -43,7 +51,7 @@ internal static class ConsumeCommand
         return command;
     }
 
-    internal static async Task<int> ConsumeAsync(LogStore store, LogTopic topic, string group, bool fromBeginning, long? max, bool follow, Stream output, CancellationToken ct)
+    internal static async Task<int> ConsumeAsync(LogStore store, LogTopic topic, string group, bool fromBeginning, long? max, bool follow, IsolationLevel isolation, Stream output, CancellationToken ct)
     {
         var partitions = topic.Partitions;
         var positions = new long[partitions.Count];
@@ -64,7 +72,7 @@ internal static class ConsumeCommand
                 var progressed = false;
                 for (var p = 0; p < partitions.Count && printed < limit; p++)
                 {
-                    using var fetched = partitions[p].Fetch(positions[p]);
+                    using var fetched = partitions[p].Fetch(positions[p], isolation: isolation);
                     if (fetched.IsEmpty)
                     {
                         continue;
@@ -116,7 +124,7 @@ internal static class ConsumeCommand
 
                 // Sleep until any partition has something past our position.
                 using var wake = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                var waits = partitions.Select((log, p) => log.WaitForDataAsync(positions[p], wake.Token)).ToArray();
+                var waits = partitions.Select((log, p) => log.WaitForDataAsync(positions[p], wake.Token, isolation)).ToArray();
                 try
                 {
                     await Task.WhenAny(waits);
@@ -153,7 +161,7 @@ internal static class ConsumeCommand
             offsets[p] = positions[p];
         }
 
-        store.Groups.Commit(group, topic.Name, offsets, p => topic.Partitions[p].EndOffset);
+        store.Groups.Commit(group, topic.Name, offsets, p => topic.Partitions[p].LastStableOffset);
     }
 
     private static void Write(Utf8JsonWriter json, Stream output, int partition, LogRecordView record)

@@ -13,7 +13,7 @@ internal static class GroupsCommand
         command.SetAction(r => LogCommandLine.Run(() =>
         {
             using var store = LogStore.Open(r.GetValue(dataDir)!, create: false);
-            var rows = store.Groups.Describe(store.EndOffset);
+            var rows = store.Groups.Describe(store.LastStableOffset);
             Console.Out.WriteLine("GROUP\tTOPIC\tPARTITION\tCOMMITTED\tEND\tLAG\tTREND\tLAST-COMMIT");
             foreach (var row in rows)
             {

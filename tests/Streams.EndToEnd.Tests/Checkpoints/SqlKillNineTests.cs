@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Streams.Server.Commands;
 
 namespace Streams.EndToEnd.Tests.Checkpoints;
 
@@ -24,22 +23,7 @@ public sealed class SqlKillNineTests : IDisposable
         }
     }
 
-    private Process Start() => Start(_dir);
-
-    private static Process Start(string dir)
-    {
-        var (host, prefix) = CheckpointSoak.WorkerCommand();
-        var info = new ProcessStartInfo(host) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
-        foreach (var arg in prefix.Concat(["run", "q.sql", "--state-dir", "state", "--checkpoint-interval", "100ms", "--parallelism", "2"]))
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(info)!;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    private Process Start() => SqlKillHarness.Start(_dir);
 
     private List<long> VisibleIds()
     {
@@ -74,7 +58,7 @@ public sealed class SqlKillNineTests : IDisposable
             CREATE TABLE out_t (id BIGINT, tripled BIGINT, name VARCHAR) WITH (connector = 'file', path = 'out', format = 'json');
             INSERT INTO out_t SELECT id, id * 3, name FROM s WHERE k <> 3;
             """);
-        var kills = KillRepeatedly(_dir, new Random(17), 150, 700);
+        var kills = SqlKillHarness.KillRepeatedly(_dir, new Random(17), 150, 700);
 
         var expected = Enumerable.Range(0, Rows).Where(i => i % 13 != 3).Select(i => (long)i).ToList();
         var ids = VisibleIds();
@@ -93,30 +77,6 @@ public sealed class SqlKillNineTests : IDisposable
         Assert.Equal(expected.Count, VisibleIds().Count);
     }
 
-    /// <summary>Starts the job in <paramref name="dir"/> and SIGKILLs it after a random run time, up to 20 times or until a run finishes, then runs it to the end; returns the kills.</summary>
-    private static int KillRepeatedly(string dir, Random random, int minRunMs = 200, int maxRunMs = 1_200)
-    {
-        var kills = 0;
-        while (kills < 20)
-        {
-            using var process = Start(dir);
-            if (process.WaitForExit(TimeSpan.FromMilliseconds(random.Next(minRunMs, maxRunMs))))
-            {
-                Assert.Equal(0, process.ExitCode);
-                break;
-            }
-
-            process.Kill();
-            process.WaitForExit();
-            kills++;
-        }
-
-        using var last = Start(dir);
-        last.WaitForExit();
-        Assert.Equal(0, last.ExitCode);
-        return kills;
-    }
-
     private static List<string> SinkLines(string dir)
     {
         var lines = Directory.EnumerateFiles(Path.Combine(dir, "out")).Where(f => !Path.GetFileName(f).StartsWith('.')).SelectMany(File.ReadLines).ToList();
@@ -124,45 +84,8 @@ public sealed class SqlKillNineTests : IDisposable
         return lines;
     }
 
-    /// <summary>
-    /// Prepares the same job in the test folder and a reference folder, runs the reference once uninterrupted and the
-    /// test one under repeated SIGKILL, and requires the same sink rows as a multiset (sorted lines): none twice, none missing.
-    /// </summary>
-    private void AssertKilledRunMatchesUninterrupted(Action<string> prepare, int seed, int minimumRows)
-    {
-        var reference = _dir + "-reference";
-        try
-        {
-            foreach (var dir in new[] { _dir, reference })
-            {
-                Directory.CreateDirectory(dir);
-                prepare(dir);
-            }
-
-            using (var uninterrupted = Start(reference))
-            {
-                uninterrupted.WaitForExit();
-                Assert.Equal(0, uninterrupted.ExitCode);
-            }
-
-            var kills = KillRepeatedly(_dir, new Random(seed), 150, 700);
-
-            var expected = SinkLines(reference);
-            Assert.True(expected.Count >= minimumRows, $"the uninterrupted run wrote only {expected.Count} rows");
-            // Runs of at most 0.7 s, each paying process start-up and recovery, cannot get through the input 20 times over.
-            Assert.Equal(20, kills);
-            var actual = SinkLines(_dir);
-            Assert.Equal(expected.Count, actual.Count);
-            Assert.Equal(expected, actual);
-        }
-        finally
-        {
-            if (Directory.Exists(reference))
-            {
-                Directory.Delete(reference, recursive: true);
-            }
-        }
-    }
+    private void AssertKilledRunMatchesUninterrupted(Action<string> prepare, int seed, int minimumRows) =>
+        SqlKillHarness.AssertKilledRunMatchesUninterrupted(_dir, prepare, SinkLines, seed, minimumRows);
 
     [Fact]
     public void A_SQL_tumbling_window_aggregate_killed_with_SIGKILL_writes_exactly_the_uninterrupted_output()
@@ -185,6 +108,31 @@ public sealed class SqlKillNineTests : IDisposable
                 FROM TABLE(TUMBLE(TABLE s, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end, k;
                 """);
         }, seed: 23, minimumRows: WindowRows * 3 / 10_000 * 50);
+    }
+
+    [Fact]
+    public void A_SQL_OVER_aggregate_killed_with_SIGKILL_writes_exactly_the_uninterrupted_output()
+    {
+        var input = new StringBuilder();
+        for (var i = 0; i < WindowRows; i++)
+        {
+            // Disorder within the 1 s watermark delay: rows wait for the watermark across checkpoints and restarts.
+            var ts = i * 3L + (i * 7919L % 500);
+            input.Append(CultureInfo.InvariantCulture, $"{{\"id\":{i},\"k\":{i * 31 % 50},\"v\":{i % 97},\"ts\":{ts}}}\n");
+        }
+
+        AssertKilledRunMatchesUninterrupted(dir =>
+        {
+            File.WriteAllText(Path.Combine(dir, "in.ndjson"), input.ToString());
+            File.WriteAllText(Path.Combine(dir, "q.sql"), """
+                CREATE STREAM s (id BIGINT, k BIGINT, v BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH (connector = 'file', path = 'in.ndjson', format = 'json');
+                CREATE TABLE out_t (id BIGINT, n BIGINT, total BIGINT, hi BIGINT, lo BIGINT) WITH (connector = 'file', path = 'out', format = 'json');
+                INSERT INTO out_t SELECT id, n, total, hi, lo FROM (
+                  SELECT id, COUNT(*) OVER w AS n, SUM(v) OVER w AS total, MAX(v) OVER w AS hi, MIN(v) OVER w AS lo
+                  FROM s WINDOW w AS (PARTITION BY k ORDER BY ts RANGE BETWEEN INTERVAL '2' SECOND PRECEDING AND CURRENT ROW)
+                ) WHERE id % 10 = 0;
+                """);
+        }, seed: 31, minimumRows: WindowRows / 10);
     }
 
     [Fact]

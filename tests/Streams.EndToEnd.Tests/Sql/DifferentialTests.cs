@@ -221,6 +221,16 @@ public sealed class DifferentialTests : IClassFixture<DifferentialTests.Data>
         { "distinct", "SELECT DISTINCT channel, MOD(auction, 5) AS m FROM bids", "SELECT DISTINCT channel, MOD(auction, 5) FROM bids" },
         { "order_limit", "SELECT auction, price FROM bids ORDER BY price DESC, auction LIMIT 7", "SELECT auction, price FROM bids ORDER BY price DESC, auction LIMIT 7" },
         { "backticks_and_nulls", "SELECT `state`, SUM(age) AS s, COUNT(age) AS c, COUNT(*) AS n, MAX(age) AS mx FROM persons GROUP BY `state`", "SELECT \"state\", SUM(age), COUNT(age), COUNT(*), MAX(age) FROM persons GROUP BY \"state\"" },
+        { "over_range_interval", "SELECT auction, ts, COUNT(*) OVER w AS n, SUM(price) OVER w AS s, MIN(price) OVER w AS lo, MAX(price) OVER w AS hi, COUNT(channel) OVER w AS c FROM bids WINDOW w AS (PARTITION BY auction ORDER BY ts RANGE BETWEEN INTERVAL '10' SECOND PRECEDING AND CURRENT ROW)",
+            "SELECT auction, ts_ms, COUNT(*) OVER w, SUM(price) OVER w, MIN(price) OVER w, MAX(price) OVER w, COUNT(channel) OVER w FROM bids WINDOW w AS (PARTITION BY auction ORDER BY ts RANGE BETWEEN INTERVAL '10' SECOND PRECEDING AND CURRENT ROW)" },
+        { "over_rows_bounded", "SELECT bidder, ts, AVG(price) OVER w AS a, MIN(price) OVER w AS lo, MAX(price) OVER w AS hi FROM bids WINDOW w AS (PARTITION BY bidder ORDER BY ts ROWS BETWEEN 4 PRECEDING AND CURRENT ROW)",
+            "SELECT bidder, ts_ms, AVG(price) OVER w, MIN(price) OVER w, MAX(price) OVER w FROM bids WINDOW w AS (PARTITION BY bidder ORDER BY ts ROWS BETWEEN 4 PRECEDING AND CURRENT ROW)" },
+        { "over_default_frame_with_peers", "SELECT auction, ts, COUNT(*) OVER (PARTITION BY auction ORDER BY ts) AS n, MAX(price) OVER (PARTITION BY auction ORDER BY ts) AS hi FROM bids WHERE bidder > 5",
+            "SELECT auction, ts_ms, COUNT(*) OVER (PARTITION BY auction ORDER BY ts), MAX(price) OVER (PARTITION BY auction ORDER BY ts) FROM bids WHERE bidder > 5" },
+        { "over_in_expressions_int_avg_filter", "SELECT bidder, price - AVG(price) OVER w AS diff, AVG(auction) OVER w AS ai, COUNT(*) FILTER (WHERE channel = 'web') OVER w AS web FROM bids WINDOW w AS (PARTITION BY bidder ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)",
+            "SELECT bidder, price - AVG(price) OVER w, TRUNC(AVG(auction) OVER w)::BIGINT, COUNT(*) FILTER (WHERE channel = 'web') OVER w FROM bids WINDOW w AS (PARTITION BY bidder ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)" },
+        { "over_global_partition_after_filter", "SELECT ts, SUM(price) OVER (ORDER BY ts RANGE BETWEEN INTERVAL '2' SECOND PRECEDING AND CURRENT ROW) AS s FROM bids WHERE auction = 1",
+            "SELECT ts_ms, SUM(price) OVER (ORDER BY ts RANGE BETWEEN INTERVAL '2' SECOND PRECEDING AND CURRENT ROW) FROM bids WHERE auction = 1" },
         { "view", "CREATE VIEW hot AS SELECT auction, price FROM bids WHERE price > 75; SELECT auction, COUNT(*) AS n FROM hot GROUP BY auction", "SELECT auction, COUNT(*) FROM bids WHERE price > 75 GROUP BY auction" },
 
         // Subqueries as semi and anti joins (NULL keys never match; NOT IN is NULL-aware), CTEs, outer joins, set operations.

@@ -67,4 +67,34 @@ public class GroupAggregateTests : PooledBatchTest
         op.OnBatch(Batch((RowKind.Delete, "ann", 3)), output);
         Assert.Equal(["-D[ann, 1, 3, 3, 3]"], output.Rows);
     }
+
+    [Fact]
+    public void Append_only_input_keeps_one_max_per_group_emits_only_changes_and_dead_letters_a_retraction()
+    {
+        var spec = new GroupAggregateSpec([0], [AggregateSpec.Max(1, "top"), AggregateSpec.CountStar("n")], AppendOnlyInput: true);
+        var op = new GroupAggregateOperator(Orders, spec, Pool);
+        var output = new Collector();
+
+        op.OnBatch(Batch((RowKind.Insert, "ann", 10), (RowKind.Insert, "bob", 5)), output);
+        op.OnBatch(Batch((RowKind.Insert, "ann", 7)), output);
+        Assert.Equal(["+I[ann, 10, 1]", "+I[bob, 5, 1]", "-U[ann, 10, 1]", "+U[ann, 10, 2]"], output.Rows);
+
+        output.Rows.Clear();
+        op.OnBatch(Batch((RowKind.Delete, "bob", 5), (RowKind.Insert, "bob", 9)), output);
+        Assert.Equal(["error: group aggregate: input must be append-only, got a Delete row", "-U[bob, 5, 1]", "+U[bob, 9, 2]"], output.Rows);
+    }
+
+    [Fact]
+    public void An_unchanged_group_emits_nothing_and_a_batch_of_more_changes_than_its_capacity_is_split()
+    {
+        var spec = new GroupAggregateSpec([0], [AggregateSpec.Max(1, "top")], AppendOnlyInput: true);
+        var op = new GroupAggregateOperator(Orders, spec, Pool, batchSize: 3);
+        var output = new Collector();
+        op.OnBatch(Batch((RowKind.Insert, "a", 1), (RowKind.Insert, "b", 1), (RowKind.Insert, "c", 1), (RowKind.Insert, "d", 1)), output);
+        output.Rows.Clear();
+
+        // a and c do not change (1 is not above 1), b and d do: -U/+U pairs never straddle two batches.
+        op.OnBatch(Batch((RowKind.Insert, "a", 1), (RowKind.Insert, "b", 2), (RowKind.Insert, "c", 0), (RowKind.Insert, "d", 3)), output);
+        Assert.Equal(["-U[b, 1]", "+U[b, 2]", "-U[d, 1]", "+U[d, 3]"], output.Rows);
+    }
 }

@@ -120,7 +120,7 @@ public class ParserTests
     [InlineData("SELECT a FROM t, LATERAL TABLE(f(a))", "not supported: LATERAL", 1, 18)]
     [InlineData("SELECT a FROM t GROUP BY ROLLUP(a)", "not supported: GROUPING SETS", 1, 26)]
     [InlineData("UPDATE t SET a = 1", "not supported: this statement", 1, 1)]
-    [InlineData("SELECT SUM(a) OVER (ORDER BY ts ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM t", "not supported: window frames", 1, 33)]
+    [InlineData("SELECT SUM(a) OVER (ORDER BY ts ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) FROM t", "not supported: OVER ROWS frames ending at FOLLOWING", 1, 62)]
     public void Unsupported_features_are_named_at_their_position(string sql, string message, int line, int column)
     {
         var ex = Assert.Throws<SqlException>(() => SqlParser.ParseScript(sql));

@@ -1,13 +1,13 @@
 using Streams.Engine.Connectors;
 using Streams.Engine.Data;
 using Streams.Engine.Log;
-using Streams.Engine.Log.Connector;
+using Streams.Connectors.Log;
 
-namespace Streams.Engine.Tests.Log;
+namespace Streams.EndToEnd.Tests.Log;
 
 public sealed class LogConnectorTests : IDisposable
 {
-    private readonly LogTestDirectory _dir = new();
+    private readonly TempDirectory _dir = new();
     private readonly List<DeadLetter> _dead = [];
     private readonly BatchPool _pool = new();
 
@@ -61,7 +61,7 @@ public sealed class LogConnectorTests : IDisposable
 
         var letter = Assert.Single(_dead);
         Assert.Equal("orders/0@1", letter.Location);
-        Assert.Contains("field 'id': expected a BIGINT", letter.Reason);
+        Assert.Contains("BIGINT", letter.Reason);
         Assert.Contains("\"two\"", letter.Raw);
 
         using (var resumed = source.OpenPartition(0, 2))
@@ -140,6 +140,80 @@ public sealed class LogConnectorTests : IDisposable
     }
 
     [Fact]
+    public void TransactionalSinkPublishesAnEpochOnlyAtCommitAndRecoveryCommitsWhatTheManifestCoversAndAbortsTheRest()
+    {
+        using var store = LogStore.Open(Path.Combine(_dir.Path, "data"), report: _ => { });
+        using var factory = new LogConnectorFactory(store);
+        var schema = new Schema([new Field("user", DataType.String), new Field("n", DataType.Int32)]);
+        var sink = factory.CreateSink(Context(new() { ["topic"] = "out", ["partitions"] = "2", ["key.field"] = "user", ["fsync"] = "never" }, schema));
+        var topic = store.OpenTopic("out");
+
+        List<int> Read(IsolationLevel isolation)
+        {
+            var values = new List<int>();
+            foreach (var log in topic.Partitions)
+            {
+                using var f = log.Fetch(0, 1 << 20, isolation);
+                foreach (var r in f)
+                {
+                    values.Add(System.Text.Json.JsonDocument.Parse(r.Value.ToArray()).RootElement.GetProperty("n").GetInt32());
+                }
+            }
+
+            values.Sort();
+            return values;
+        }
+
+        void WriteRows(ISinkWriter writer, int from, int count)
+        {
+            using var rows = _pool.Rent(schema, count);
+            for (var i = 0; i < count; i++)
+            {
+                rows.ColumnAt<string>(0).Values[i] = "u" + (i % 5);
+                rows.ColumnAt<int>(1).Values[i] = from + i;
+            }
+
+            rows.Count = count;
+            writer.Write(rows);
+        }
+
+        var first = (Streams.Engine.Checkpoints.ITransactionalSinkWriter)sink.OpenWriter(0);
+        first.RecoverTransactions(0);
+        WriteRows(first, 0, 10);
+        first.PreCommit(1);
+        Assert.Empty(Read(IsolationLevel.ReadCommitted));
+        Assert.Equal(Enumerable.Range(0, 10), Read(IsolationLevel.ReadUncommitted));
+        first.Commit(1);
+        Assert.Equal(Enumerable.Range(0, 10), Read(IsolationLevel.ReadCommitted));
+
+        // Epoch 2 is prepared (its manifest became durable but the commit was cut off), epoch 3 is half written: a crash.
+        WriteRows(first, 10, 10);
+        first.PreCommit(2);
+        WriteRows(first, 20, 10);
+        first.Flush();
+        Assert.Equal(Enumerable.Range(0, 10), Read(IsolationLevel.ReadCommitted));
+
+        var restarted = (Streams.Engine.Checkpoints.ITransactionalSinkWriter)sink.OpenWriter(0);
+        restarted.RecoverTransactions(2);
+        Assert.Equal(Enumerable.Range(0, 20), Read(IsolationLevel.ReadCommitted));
+        Assert.All(topic.Partitions, p => Assert.Equal(p.EndOffset, p.LastStableOffset));
+
+        // The old instance is fenced: its next append fails instead of landing in the topic.
+        Assert.Throws<ProducerFencedException>(() =>
+        {
+            WriteRows(first, 30, 5);
+            first.PreCommit(3);
+        });
+
+        WriteRows(restarted, 20, 10);
+        restarted.PreCommit(3);
+        restarted.Commit(3);
+        restarted.Dispose();
+        Assert.Equal(Enumerable.Range(0, 30), Read(IsolationLevel.ReadCommitted));
+        Assert.Equal(0, _pool.Outstanding);
+    }
+
+    [Fact]
     public void BadOptionsAreConnectorErrors()
     {
         using var factory = new LogConnectorFactory();
@@ -147,5 +221,19 @@ public sealed class LogConnectorTests : IDisposable
         Assert.Contains("unknown topic 'nope'", Assert.Throws<ConnectorException>(() => factory.CreateSource(Context(new() { ["topic"] = "nope", ["data-dir"] = "d" }))).Message);
         Assert.Contains("key.field 'missing'", Assert.Throws<ConnectorException>(() => factory.CreateSink(Context(new() { ["topic"] = "t", ["data-dir"] = "d", ["key.field"] = "missing" }))).Message);
         Assert.Equal("log", factory.Name);
+    }
+}
+
+/// <summary>A temp directory removed at the end of a test.</summary>
+internal sealed class TempDirectory : IDisposable
+{
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "streams-logconn-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(Path))
+        {
+            Directory.Delete(Path, recursive: true);
+        }
     }
 }

@@ -1,18 +1,21 @@
 using System.Globalization;
 using Streams.Engine.Connectors;
+using Streams.Engine.Log;
 
-namespace Streams.Engine.Log.Connector;
+namespace Streams.Connectors.Log;
 
 /// <summary>
 /// The <c>log</c> connector: SQL streams over topics of the durable log.
 /// Options: <c>topic</c> (required), <c>data-dir</c> (default <c>./streams-data</c>, relative to the SQL file),
 /// source: <c>scan.bounded.mode</c> = <c>unbounded</c> (default: follow the log) or <c>latest-offset</c> (stop at the end seen at open),
 /// <c>scan.idle-ms</c> (when &gt; 0 an idle follower returns an empty batch after this long; default 0: the read waits, which
-/// is what the runtime's idle-partition detection expects);
+/// is what the runtime's idle-partition detection expects), <c>isolation.level</c> = <c>read_committed</c> (default: only
+/// committed transactional data) or <c>read_uncommitted</c>;
 /// sink: <c>key.field</c> (column used as record key), <c>partitions</c> (when the sink creates the topic, default 1),
-/// <c>fsync</c> (always|never|interval:ms for a created topic).
-/// Values are JSON objects; columns match top-level fields, and <c>_key</c>, <c>_partition</c>, <c>_offset</c>,
-/// <c>_timestamp</c> columns read record metadata. A source partition is a topic partition and
+/// <c>fsync</c> (always|never|interval:ms for a created topic), <c>transactional.id</c> (default: the sink table name;
+/// each writer task appends <c>#task</c>; two jobs writing one topic need different ids).
+/// Values are JSON objects in the shared NDJSON encoding; columns match top-level fields, and <c>_key</c>, <c>_partition</c>,
+/// <c>_offset</c>, <c>_timestamp</c> columns read record metadata. A source partition is a topic partition and
 /// <see cref="ISourceReader.Offset"/> is the next log offset to read, so a checkpoint stores it and resumes exactly there.
 /// </summary>
 public sealed class LogConnectorFactory : IConnectorFactory, IDisposable
@@ -44,7 +47,13 @@ public sealed class LogConnectorFactory : IConnectorFactory, IDisposable
         }
 
         var idleMs = ParseInt(context, "scan.idle-ms", 0);
-        return new LogSourceConnector(topic, context, mode == "latest-offset", idleMs);
+        var isolation = context.Options.GetValueOrDefault("isolation.level", "read_committed") switch
+        {
+            "read_committed" => IsolationLevel.ReadCommitted,
+            "read_uncommitted" => IsolationLevel.ReadUncommitted,
+            var other => throw new ConnectorException($"stream '{context.StreamName}': isolation.level must be 'read_committed' or 'read_uncommitted', not '{other}'"),
+        };
+        return new LogSource(topic, context, mode == "latest-offset", idleMs, isolation);
     }
 
     /// <inheritdoc />
@@ -82,7 +91,8 @@ public sealed class LogConnectorFactory : IConnectorFactory, IDisposable
             keyField = k;
         }
 
-        return new LogSinkConnector(topic, context.Schema, keyField);
+        var transactionalId = context.Options.GetValueOrDefault("transactional.id", context.StreamName);
+        return new LogSink(topic, context.Schema, keyField, transactionalId);
     }
 
     /// <summary>Closes the data directories the factory opened itself.</summary>

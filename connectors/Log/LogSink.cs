@@ -1,0 +1,254 @@
+using System.Globalization;
+using System.Text;
+using Streams.Connectors.Formats;
+using Streams.Engine.Checkpoints;
+using Streams.Engine.Connectors;
+using Streams.Engine.Data;
+using Streams.Engine.Log;
+
+namespace Streams.Connectors.Log;
+
+/// <summary>A topic as a SQL sink: rows become JSON-object records (the shared NDJSON encoding), keyed by <c>key.field</c> when given.</summary>
+internal sealed class LogSink(LogTopic topic, Schema schema, string? keyField, string transactionalId) : ISinkConnector
+{
+    public ISinkWriter OpenWriter(int task) =>
+        new LogSinkWriter(topic, schema, keyField is null ? -1 : schema.IndexOf(keyField), $"{transactionalId}#{task.ToString(CultureInfo.InvariantCulture)}");
+}
+
+/// <summary>
+/// Buffers rows per partition and appends them when a batch fills and on <see cref="Flush"/>. Without checkpoints the
+/// appends go through an idempotent producer and are visible at once. Under checkpoints (the runtime calls
+/// <see cref="RecoverTransactions"/> first) each checkpoint epoch's rows go into a log transaction: <see cref="PreCommit"/>
+/// makes them durable and prepared under the checkpoint id (still invisible to read-committed readers), <see cref="Commit"/>
+/// writes the commit markers once the manifest is durable. A transaction is written by one of a few producer slots
+/// (producer id from <c>transactional.id#task/slot</c>) so the next epoch can be written while the previous one awaits its
+/// commit. Changelog rows carry their kind in an <c>op</c> field (+I, -U, +U, -D).
+/// </summary>
+internal sealed class LogSinkWriter : ITransactionalSinkWriter
+{
+    /// <summary>Transactions one writer can have open at once: the one being written plus those prepared and awaiting commit.</summary>
+    internal const int Slots = 4;
+
+    private readonly LogTopic _topic;
+    private readonly int _keyColumn;
+    private readonly int _timeColumn;
+    private readonly string _transactionalId;
+    private readonly RecordBatchBuilder[] _builders;
+    private readonly NdjsonEncoder _encoder;
+    private readonly Lazy<NdjsonEncoder> _changelogEncoder;
+    private readonly IdempotentProducer _idempotent = new();
+    private readonly List<(long Checkpoint, int Slot, int[] Partitions)> _prepared = [];
+    private readonly bool[] _touched;
+    private TransactionalProducer[]? _producers;
+    private int _slot = -1;
+
+    public LogSinkWriter(LogTopic topic, Schema schema, int keyColumn, string transactionalId)
+    {
+        _topic = topic;
+        _keyColumn = keyColumn;
+        _timeColumn = schema.EventTimeIndex;
+        _transactionalId = transactionalId;
+        _builders = [.. topic.Partitions.Select(_ => new RecordBatchBuilder(maxBytes: topic.Config.MaxBatchBytes))];
+        _touched = new bool[topic.Partitions.Count];
+        // Record metadata columns (_key, _partition, _offset, _timestamp) are the log's to fill, not part of the value.
+        var metadata = new HashSet<string>(["_key", "_partition", "_offset", "_timestamp"], StringComparer.OrdinalIgnoreCase);
+        _encoder = new NdjsonEncoder(schema, Stream.Null, new NdjsonEncoderOptions { OmitFields = metadata });
+        _changelogEncoder = new Lazy<NdjsonEncoder>(() => new NdjsonEncoder(schema, Stream.Null, new NdjsonEncoderOptions { ChangelogOp = true, OmitFields = metadata }));
+    }
+
+    /// <summary>The producer id of a writer's transaction slot.</summary>
+    internal static long ProducerIdOf(string transactionalId, int slot) => TransactionalProducer.IdFor($"{transactionalId}/{slot.ToString(CultureInfo.InvariantCulture)}");
+
+    public void Write(ColumnBatch batch)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var encoder = batch.HasRowKinds ? _changelogEncoder.Value : _encoder;
+        for (var row = 0; row < batch.Count; row++)
+        {
+            if (!batch.IsLive(row))
+            {
+                continue;
+            }
+
+            var value = encoder.EncodeRow(batch, row);
+            var timestamp = _timeColumn >= 0 && !batch.Columns[_timeColumn].IsNull(row) ? batch.ColumnAt<long>(_timeColumn).Values[row] : now;
+            byte[]? key = null;
+            if (_keyColumn >= 0 && batch.Columns[_keyColumn].GetBoxed(row) is { } k)
+            {
+                key = Encoding.UTF8.GetBytes(Convert.ToString(k, CultureInfo.InvariantCulture)!);
+            }
+
+            var partition = key is null ? _topic.NextUnkeyedPartition() : _topic.PartitionFor(key);
+            var builder = _builders[partition];
+            if (!Add(builder, key, value, timestamp))
+            {
+                Send(partition);
+                if (!Add(builder, key, value, timestamp))
+                {
+                    throw new ConnectorException($"topic '{_topic.Name}': a row of {value.Length} bytes exceeds max-batch-bytes {_topic.Config.MaxBatchBytes}");
+                }
+            }
+
+            if (builder.Count >= 1000)
+            {
+                Send(partition);
+            }
+        }
+    }
+
+    private static bool Add(RecordBatchBuilder builder, byte[]? key, ReadOnlySpan<byte> value, long timestamp) =>
+        key is null ? builder.TryAddUnkeyed(value, timestamp) : builder.TryAdd(key, value, timestamp);
+
+    private void Send(int partition)
+    {
+        var builder = _builders[partition];
+        if (builder.Count == 0)
+        {
+            return;
+        }
+
+        var log = _topic.Partitions[partition];
+        if (_producers is null)
+        {
+            _idempotent.Send(log, builder);
+        }
+        else
+        {
+            if (_slot < 0)
+            {
+                _slot = FreeSlot();
+            }
+
+            _producers[_slot].Send(log, builder);
+            _touched[partition] = true;
+        }
+
+        builder.Clear();
+    }
+
+    private int FreeSlot()
+    {
+        for (var s = 0; s < Slots; s++)
+        {
+            if (!_prepared.Exists(p => p.Slot == s))
+            {
+                return s;
+            }
+        }
+
+        throw new InvalidOperationException($"log sink '{_transactionalId}': {Slots - 1} checkpoints are prepared but none was committed; the checkpoint coordinator is not committing");
+    }
+
+    public void Flush()
+    {
+        for (var p = 0; p < _builders.Length; p++)
+        {
+            Send(p);
+        }
+    }
+
+    /// <summary>Ends the epoch: its rows are synced and prepared under <paramref name="checkpointId"/> on every partition they went to.</summary>
+    public void PreCommit(long checkpointId)
+    {
+        if (_producers is null)
+        {
+            throw new InvalidOperationException($"log sink '{_transactionalId}': PreCommit before RecoverTransactions (the checkpoint runtime resolves crashed transactions first)");
+        }
+
+        Flush();
+        if (_slot < 0)
+        {
+            return;
+        }
+
+        var partitions = Enumerable.Range(0, _touched.Length).Where(p => _touched[p]).ToArray();
+        foreach (var p in partitions)
+        {
+            _producers[_slot].Prepare(_topic.Partitions[p], checkpointId);
+        }
+
+        _prepared.Add((checkpointId, _slot, partitions));
+        Array.Clear(_touched);
+        _slot = -1;
+    }
+
+    /// <summary>Publishes every prepared transaction of checkpoint <paramref name="checkpointId"/> or earlier (commit markers, synced).</summary>
+    public void Commit(long checkpointId)
+    {
+        for (var i = 0; i < _prepared.Count; i++)
+        {
+            var (checkpoint, slot, partitions) = _prepared[i];
+            if (checkpoint > checkpointId)
+            {
+                continue;
+            }
+
+            foreach (var p in partitions)
+            {
+                _producers![slot].Commit(_topic.Partitions[p]);
+            }
+
+            _prepared.RemoveAt(i--);
+        }
+    }
+
+    /// <summary>
+    /// Takes the writer's producer ids over with a new epoch (fencing older instances) and resolves what a crashed run left:
+    /// a transaction prepared under <paramref name="committedCheckpointId"/> or earlier is covered by a complete manifest and
+    /// is committed; anything else open (prepared later, or never prepared) is aborted.
+    /// </summary>
+    public void RecoverTransactions(long committedCheckpointId)
+    {
+        var partitions = _topic.Partitions;
+        var ids = Enumerable.Range(0, Slots).Select(s => ProducerIdOf(_transactionalId, s)).ToArray();
+        var epoch = ids.Max(id => TransactionalProducer.NextEpoch(id, partitions));
+        _producers = [.. ids.Select(id => new TransactionalProducer(id, epoch))];
+        foreach (var log in partitions)
+        {
+            var open = log.OpenTransactions;
+            foreach (var producer in _producers)
+            {
+                var mine = open.FirstOrDefault(t => t.ProducerId == producer.ProducerId);
+                if (mine.IsPrepared && mine.PreparedTag <= committedCheckpointId && mine.ProducerId == producer.ProducerId)
+                {
+                    producer.Commit(log);
+                }
+                else
+                {
+                    // Aborts an unfinished transaction, or with nothing open records the new epoch: older instances are fenced.
+                    producer.Abort(log);
+                }
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_producers is null)
+        {
+            Flush();
+        }
+        else if (_slot >= 0)
+        {
+            // Rows after the last checkpoint are not covered by any manifest: a rerun replays them.
+            for (var p = 0; p < _touched.Length; p++)
+            {
+                if (_touched[p])
+                {
+                    _producers[_slot].Abort(_topic.Partitions[p]);
+                }
+            }
+        }
+
+        foreach (var b in _builders)
+        {
+            b.Dispose();
+        }
+
+        _encoder.Dispose();
+        if (_changelogEncoder.IsValueCreated)
+        {
+            _changelogEncoder.Value.Dispose();
+        }
+    }
+}

@@ -1,0 +1,158 @@
+using System.Runtime.CompilerServices;
+using Streams.Engine.Runtime.Exchange;
+
+namespace Streams.Engine.Operators.WindowAggregate;
+
+/// <summary>
+/// Interns non-NULL BIGINT keys as dense ids 0..Count-1 and remembers, per id, the downstream task the hash exchange
+/// sends the key to. Small non-negative keys (ids, codes) are found by indexing an array; others by open addressing
+/// on the key. It only grows; its owner calls <see cref="Clear"/> when it holds no state that uses the ids.
+/// </summary>
+internal sealed class LongKeyTable
+{
+    /// <summary>Keys below this bound may use the direct array (at most 1 MiB of ints).</summary>
+    private const long DirectLimit = 1 << 18;
+
+    private readonly int _targets;
+    private int[] _direct = [];
+    private int[] _slots = new int[1024];
+    private long[] _keys = new long[256];
+    private int[] _targetOf = new int[256];
+
+    /// <summary>Creates a table whose keys go to one of <paramref name="targets"/> downstream tasks.</summary>
+    public LongKeyTable(int targets)
+    {
+        _targets = targets;
+        NullTarget = KeyHasher.TaskOf(KeyHasher.KeyGroupOf(KeyHasher.NullSingleKeyHash), targets);
+    }
+
+    /// <summary>How many keys are interned.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>The downstream task of the NULL key.</summary>
+    public int NullTarget { get; }
+
+    /// <summary>The key of each id.</summary>
+    public long[] Keys => _keys;
+
+    /// <summary>The downstream task of each id.</summary>
+    public int[] TargetOf => _targetOf;
+
+    /// <summary>The id of <paramref name="key"/>, interning it when new.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int IdOf(long key)
+    {
+        var direct = _direct;
+        if ((ulong)key < (ulong)direct.Length)
+        {
+            var d = direct[key];
+            if (d != 0)
+            {
+                return d - 1;
+            }
+        }
+
+        return IdOfHashed(key);
+    }
+
+    /// <summary>Forgets every key.</summary>
+    public void Clear()
+    {
+        Array.Clear(_direct);
+        Array.Clear(_slots);
+        Count = 0;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int IdOfHashed(long key)
+    {
+        var slots = _slots;
+        var mask = slots.Length - 1;
+        var h = (int)(SlotHash(key) & (uint)mask);
+        int id;
+        while (true)
+        {
+            var s = slots[h];
+            if (s == 0)
+            {
+                id = Add(key, h);
+                break;
+            }
+
+            if (_keys[s - 1] == key)
+            {
+                id = s - 1;
+                break;
+            }
+
+            h = (h + 1) & mask;
+        }
+
+        if ((ulong)key < DirectLimit)
+        {
+            RememberDirect(key, id);
+        }
+
+        return id;
+    }
+
+    private void RememberDirect(long key, int id)
+    {
+        if (key >= _direct.Length)
+        {
+            // Grow only while the array stays within a small multiple of the keys it serves: sparse keys keep hashing.
+            var size = (int)Math.Max(1024, System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)key + 1));
+            if (size > 4 * Count + 4096)
+            {
+                return;
+            }
+
+            Array.Resize(ref _direct, size);
+        }
+
+        _direct[key] = id + 1;
+    }
+
+    private int Add(long key, int slot)
+    {
+        var id = Count++;
+        if (id >= _keys.Length)
+        {
+            Array.Resize(ref _keys, _keys.Length * 2);
+            Array.Resize(ref _targetOf, _keys.Length);
+        }
+
+        _keys[id] = key;
+        _targetOf[id] = KeyHasher.TaskOf(KeyHasher.KeyGroupOf(KeyHasher.HashLongKey(key)), _targets);
+        _slots[slot] = id + 1;
+        if (Count * 2 > _slots.Length)
+        {
+            Rehash();
+        }
+
+        return id;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong SlotHash(long key)
+    {
+        var h = (ulong)key * 0x9E3779B97F4A7C15UL;
+        return h ^ (h >> 29);
+    }
+
+    private void Rehash()
+    {
+        _slots = new int[_slots.Length * 2];
+        var mask = _slots.Length - 1;
+        for (var id = 0; id < Count; id++)
+        {
+            var h = (int)(SlotHash(_keys[id]) & (uint)mask);
+            while (_slots[h] != 0)
+            {
+                h = (h + 1) & mask;
+            }
+
+            _slots[h] = id + 1;
+        }
+    }
+}

@@ -236,10 +236,30 @@ internal sealed partial class Binder
     /// </summary>
     private LogicalNode BindScalarSubqueries(LogicalNode outer, Scope scope, SqlExpr part)
     {
+        var node = AttachScalarSubqueries(outer, scope, [part], out var values);
+        var predicate = BindExprWith(part, scope, e => values.TryGetValue(e, out var v) ? v : null);
+        if (predicate.Type is not (DataType.Boolean or DataType.Null))
+        {
+            throw new SqlException(part.Pos, $"WHERE needs a BOOLEAN condition, not {predicate.Type.SqlName()}");
+        }
+
+        return Restore(new FilterNode(node, Cast(predicate, DataType.Boolean)), outer);
+    }
+
+    /// <summary>
+    /// Joins the value of every scalar subquery in <paramref name="exprs"/> to each row of <paramref name="outer"/> as an
+    /// extra column; <paramref name="values"/> maps each subquery to its column, for binding the expressions.
+    /// </summary>
+    private LogicalNode AttachScalarSubqueries(LogicalNode outer, Scope scope, IEnumerable<SqlExpr> exprs, out Dictionary<SqlExpr, BoundExpr> values)
+    {
         var scalars = new List<SubqueryExpr>();
-        CollectScalars(part, scalars);
+        foreach (var e in exprs)
+        {
+            CollectScalars(e, scalars);
+        }
+
         var node = outer;
-        var values = new Dictionary<SqlExpr, BoundExpr>(ReferenceEqualityComparer.Instance);
+        values = new Dictionary<SqlExpr, BoundExpr>(ReferenceEqualityComparer.Instance);
         foreach (var sq in scalars)
         {
             var n = node.Schema.Count;
@@ -271,13 +291,7 @@ internal sealed partial class Binder
             values[sq] = new BoundColumn(n, value.Type, "$scalar");
         }
 
-        var predicate = BindExprWith(part, scope, e => values.TryGetValue(e, out var v) ? v : null);
-        if (predicate.Type is not (DataType.Boolean or DataType.Null))
-        {
-            throw new SqlException(part.Pos, $"WHERE needs a BOOLEAN condition, not {predicate.Type.SqlName()}");
-        }
-
-        return Restore(new FilterNode(node, Cast(predicate, DataType.Boolean)), outer);
+        return node;
     }
 
     /// <summary>

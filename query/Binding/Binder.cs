@@ -238,6 +238,19 @@ internal sealed partial class Binder(Catalog catalog)
             }
             else
             {
+                // Scalar subqueries in the select list: their values are joined in as extra columns first.
+                Dictionary<SqlExpr, BoundExpr>? scalars = null;
+                if (items.FirstOrDefault(i => i.Expr is not null && HasSubquery(i.Expr)) is { } withSubquery)
+                {
+                    if (!OnlyScalarSubqueries(withSubquery.Expr!))
+                    {
+                        throw new SqlException(FirstSubquery(withSubquery.Expr!)?.Pos ?? withSubquery.Pos, "not supported: IN / EXISTS subqueries in the select list (use them in WHERE)");
+                    }
+
+                    node = AttachScalarSubqueries(node, scope, items.Where(i => i.Expr is not null).Select(i => i.Expr!), out var attached);
+                    scalars = attached;
+                }
+
                 var exprs = new List<BoundExpr>();
                 var fields = new List<Field>();
                 var cols = new List<ScopeColumn>();
@@ -247,7 +260,7 @@ internal sealed partial class Binder(Catalog catalog)
                     var item = items[k];
                     var e = starIndexes.TryGetValue(item, out var idx)
                         ? new BoundColumn(idx, scope.Columns[idx].Type, scope.Columns[idx].Name)
-                        : BindExpr(item.Expr!, scope);
+                        : BindExprWith(item.Expr!, scope, scalars is null ? null : x => scalars.TryGetValue(x, out var v) ? v : null);
                     RejectInterval(e, item.Pos);
                     var name = OutputName(item, k);
                     exprs.Add(e);

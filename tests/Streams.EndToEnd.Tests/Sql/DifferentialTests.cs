@@ -269,6 +269,8 @@ public sealed class DifferentialTests : IClassFixture<DifferentialTests.Data>
             "SELECT b.auction, v.label, COUNT(*) FROM bids b JOIN (VALUES (1, 'one'), (2, 'two'), (3, 'three')) AS v(id, label) ON b.auction = v.id GROUP BY b.auction, v.label" },
         { "scalar_subquery", "SELECT auction, bidder, price FROM bids WHERE price > (SELECT AVG(price) * 1.95 FROM bids)",
             "SELECT auction, bidder, price FROM bids WHERE price > (SELECT AVG(price) * 1.95 FROM bids)" },
+        { "scalar_subquery_in_select", "SELECT auction, bidder, (SELECT COUNT(*) FROM persons WHERE age > 40) AS older, price + (SELECT MAX(reserve) FROM auctions) AS p FROM bids WHERE auction = 5",
+            "SELECT auction, bidder, (SELECT COUNT(*) FROM persons WHERE age > 40), price + (SELECT MAX(reserve) FROM auctions) FROM bids WHERE auction = 5" },
         { "correlated_scalar_subquery", "SELECT b.auction, b.bidder, b.price FROM bids b WHERE b.price = (SELECT MAX(b2.price) FROM bids b2 WHERE b2.auction = b.auction AND b2.channel IS NOT NULL)",
             "SELECT b.auction, b.bidder, b.price FROM bids b WHERE b.price = (SELECT MAX(b2.price) FROM bids b2 WHERE b2.auction = b.auction AND b2.channel IS NOT NULL)" },
         { "empty_global_aggregate", "SELECT COUNT(*) AS n, SUM(price) AS s, MIN(channel) AS c FROM bids WHERE price > 1000", "SELECT COUNT(*), SUM(price), MIN(channel) FROM bids WHERE price > 1000" },

@@ -425,6 +425,20 @@ public sealed class FlinkCompatibilityTests : IClassFixture<FlinkCompatibilityTe
             """, "1|x", "2|y") },
         { "select_without_from", Rows("SELECT 1 + 1 AS two, UPPER('flink') AS name, CURRENT_TIMESTAMP IS NOT NULL AS has_time;", "2|FLINK|true") },
         { "explain_changelog_mode", new(OrdersDdl + "EXPLAIN CHANGELOG_MODE SELECT product, COUNT(*) FROM orders GROUP BY product;", null, Output: null) { Explains = true } },
+        { "insert_with_column_list", Written("out_columns", OrdersDdl + """
+            CREATE TABLE sink (order_id INT, note STRING, amount BIGINT) WITH ('connector' = 'filesystem', 'path' = 'out_columns', 'format' = 'json');
+            INSERT INTO sink (amount, order_id) SELECT amount, order_id FROM orders WHERE product = 'plum';
+            """, "4|null|7") },
+        { "scalar_subquery_in_select", Rows(OrdersDdl + "SELECT order_id, amount * 100 / (SELECT SUM(amount) FROM orders) AS pct FROM orders WHERE order_id <= 2;", "1|13", "2|22") },
+        { "over_range_aggregate", Rows(OrdersDdl + """
+            SELECT order_id, amount,
+              SUM(amount) OVER (
+                PARTITION BY product
+                ORDER BY order_time
+                RANGE BETWEEN INTERVAL '1' HOUR PRECEDING AND CURRENT ROW
+              ) AS one_hour_prod_amount_sum
+            FROM orders;
+            """, "1|3|3", "3|2|5", "6|4|9", "2|5|5", "5|1|6", "4|7|7") },
         { "set_statements_are_accepted", Rows(OrdersDdl + """
             SET 'execution.runtime-mode' = 'streaming';
             SET 'table.exec.mini-batch.enabled' = 'true';

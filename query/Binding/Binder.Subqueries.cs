@@ -318,6 +318,10 @@ internal sealed partial class Binder
                 innerSides.Add(eq2.Right);
                 outerKeys.Add(o2);
             }
+            else if (TryBind(part, new Scope([.. innerScope.Columns, .. outerScope.Columns])) is not null)
+            {
+                throw new SqlException(part.Pos, "not supported: correlated conditions other than inner_column = outer_column");
+            }
             else
             {
                 throw firstError;
@@ -358,7 +362,16 @@ internal sealed partial class Binder
             return SemiJoin(outer, [.. correlated.OuterKeys, operand], correlated.Inner, [.. correlated.InnerKeys, item], anti: false, e.Pos);
         }
 
-        var (sub, _) = BindQuery(e.Query);
+        LogicalNode sub;
+        try
+        {
+            (sub, _) = BindQuery(e.Query);
+        }
+        catch (SqlException) when (negated && e.Query is SelectQuery correlatedNotIn && Correlations(correlatedNotIn, scope) is { OuterKeys.Count: > 0 })
+        {
+            throw new SqlException(e.Pos, "not supported: correlated NOT IN (write NOT EXISTS with the correlation and the IN column as equalities)");
+        }
+
         if (sub.Schema.Count != 1)
         {
             throw new SqlException(e.Query.Pos, $"IN (SELECT ...) needs exactly one selected column, not {sub.Schema.Count}");

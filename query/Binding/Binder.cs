@@ -357,6 +357,8 @@ internal sealed partial class Binder(Catalog catalog)
         {
             case TableRef t when TryBindCte(t) is { } cte:
                 return cte;
+            case TableRef { AsOf: { } asOf }:
+                throw new SqlException(asOf.Pos, "not supported: FOR SYSTEM_TIME AS OF outside a join (it marks the versioned table of a temporal join)");
             case TableRef t:
                 {
                     var entry = _catalog.Get(t.Name, t.Pos);
@@ -511,8 +513,13 @@ internal sealed partial class Binder(Catalog catalog)
 
     private (LogicalNode, Scope) BindJoin(JoinRef j)
     {
+        if (j.Left is TableRef { AsOf: { } leftAsOf })
+        {
+            throw new SqlException(leftAsOf.Pos, "FOR SYSTEM_TIME AS OF goes on the right side of a join (the versioned table)");
+        }
+
         var (left, ls) = BindFrom(j.Left);
-        var (right, rs) = BindFrom(j.Right);
+        var (right, rs) = BindFrom(j.Right is TableRef { AsOf: not null } versionedRef ? versionedRef with { AsOf = null } : j.Right);
         if (j.Kind is "RIGHT")
         {
             // RIGHT JOIN = LEFT JOIN with the inputs swapped, then columns put back in order.
@@ -529,11 +536,6 @@ internal sealed partial class Binder(Catalog catalog)
         if (j.Right is TableRef { AsOf: not null } versioned)
         {
             return BindTemporalJoin(j, versioned, left, ls, right, rs);
-        }
-
-        if (j.Left is TableRef { AsOf: { } asOf })
-        {
-            throw new SqlException(asOf.Pos, "FOR SYSTEM_TIME AS OF goes on the right side of a join (the versioned table)");
         }
 
         if (j.Kind is "FULL")

@@ -461,6 +461,13 @@ public sealed class FlinkCompatibilityTests : IClassFixture<FlinkCompatibilityTe
         { "nexmark_row_type", Rejected("CREATE TABLE nexmark_table (event_type INT, person ROW<id BIGINT, name VARCHAR>) WITH ('connector' = 'nexmark');", "not supported: type ROW") },
         { "rank_top_n", Rejected(OrdersDdl + "SELECT * FROM (SELECT *, RANK() OVER (PARTITION BY product ORDER BY amount DESC) AS r FROM orders) WHERE r <= 2;", "not supported: RANK() OVER") },
         { "current_date", Rejected(OrdersDdl + "SELECT order_id FROM orders WHERE order_time > CURRENT_DATE;", "not supported: CURRENT_DATE") },
+        { "correlated_not_in", Rejected(OrdersDdl + "SELECT name FROM customers c WHERE id NOT IN (SELECT customer_id FROM orders o WHERE o.product = c.name);", "not supported: correlated NOT IN") },
+        { "as_of_outside_join", Rejected(OrdersDdl + "SELECT * FROM orders FOR SYSTEM_TIME AS OF order_time;", "not supported: FOR SYSTEM_TIME AS OF outside a join") },
+        { "processing_time_temporal_join", Rejected(OrdersDdl + """
+            CREATE TABLE rates_no_watermark (currency STRING, rate DOUBLE, PRIMARY KEY (currency) NOT ENFORCED)
+              WITH ('connector' = 'filesystem', 'path' = 'rates.json', 'format' = 'json');
+            SELECT o.order_id, r.rate FROM orders AS o JOIN rates_no_watermark FOR SYSTEM_TIME AS OF o.order_time AS r ON o.currency = r.currency;
+            """, "not supported: processing-time temporal joins") },
         { "metadata_column", Rejected("CREATE TABLE t (k STRING, ts TIMESTAMP(3) METADATA FROM 'timestamp') WITH ('connector' = 'kafka');", "not supported: METADATA columns") },
         { "match_recognize", Rejected(OrdersDdl + """
             SELECT * FROM orders

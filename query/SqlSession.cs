@@ -116,6 +116,11 @@ public sealed class SqlSession
                     }
 
                     var plan = PlanQuery(insert.Query);
+                    if (insert.Columns is { } columns)
+                    {
+                        plan = Ddl.ToNamedColumns(plan, target, columns, insert.Query.Pos);
+                    }
+
                     plan = Ddl.FitToTarget(plan, target, insert.Query.Pos);
                     return new PreparedStatement(StatementKind.Insert, insert.Pos, Context())
                     {

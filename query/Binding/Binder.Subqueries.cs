@@ -6,8 +6,8 @@ using Streams.Query.Syntax;
 namespace Streams.Query.Binding;
 
 /// <summary>
-/// WITH, VALUES, [NOT] IN / [NOT] EXISTS subqueries (planned as semi and anti joins on the engine's keyed joins),
-/// INTERSECT / EXCEPT, FULL OUTER JOIN and temporal joins.
+/// WITH, VALUES, subqueries in WHERE and SELECT ([NOT] IN / [NOT] EXISTS planned as semi and anti joins on the engine's
+/// keyed joins, scalar subqueries joined in as columns), INTERSECT / EXCEPT.
 /// </summary>
 internal sealed partial class Binder
 {
@@ -175,11 +175,168 @@ internal sealed partial class Binder
             {
                 InSubqueryExpr @in => BindInSubquery(node, scope, @in, @in.Negated != negated),
                 SubqueryExpr { Kind: "EXISTS" } exists => BindExists(node, scope, exists, negated),
-                _ => throw new SqlException(FirstSubquery(part)?.Pos ?? part.Pos, "not supported: subqueries other than AND-ed [NOT] IN (SELECT ...) and [NOT] EXISTS (SELECT ...) in WHERE"),
+                _ when OnlyScalarSubqueries(part) => BindScalarSubqueries(node, scope, part),
+                _ => throw new SqlException(FirstSubquery(part)?.Pos ?? part.Pos, "not supported: subqueries other than AND-ed [NOT] IN (SELECT ...), [NOT] EXISTS (SELECT ...) and scalar (SELECT ...) comparisons in WHERE"),
             };
         }
 
         return null;
+    }
+
+    /// <summary>True when every subquery in <paramref name="e"/> is a scalar one and none sits under OR.</summary>
+    private static bool OnlyScalarSubqueries(SqlExpr e) => e switch
+    {
+        SubqueryExpr { Kind: "scalar" } => true,
+        SubqueryExpr or InSubqueryExpr => false,
+        BinaryExpr { Op: "OR" } b => !HasSubquery(b.Left) && !HasSubquery(b.Right),
+        BinaryExpr b => OnlyScalarSubqueries(b.Left) && OnlyScalarSubqueries(b.Right),
+        UnaryExpr u => OnlyScalarSubqueries(u.Operand),
+        BetweenExpr b => OnlyScalarSubqueries(b.Operand) && OnlyScalarSubqueries(b.Low) && OnlyScalarSubqueries(b.High),
+        IsExpr i => OnlyScalarSubqueries(i.Operand),
+        CallExpr c => c.Args.All(OnlyScalarSubqueries),
+        CastExpr c => OnlyScalarSubqueries(c.Operand),
+        _ => !HasSubquery(e),
+    };
+
+    private static void CollectScalars(SqlExpr e, List<SubqueryExpr> into)
+    {
+        switch (e)
+        {
+            case SubqueryExpr { Kind: "scalar" } s:
+                into.Add(s);
+                break;
+            case BinaryExpr b:
+                CollectScalars(b.Left, into);
+                CollectScalars(b.Right, into);
+                break;
+            case UnaryExpr u:
+                CollectScalars(u.Operand, into);
+                break;
+            case BetweenExpr b:
+                CollectScalars(b.Operand, into);
+                CollectScalars(b.Low, into);
+                CollectScalars(b.High, into);
+                break;
+            case IsExpr i:
+                CollectScalars(i.Operand, into);
+                break;
+            case CallExpr c:
+                c.Args.ToList().ForEach(a => CollectScalars(a, into));
+                break;
+            case CastExpr c:
+                CollectScalars(c.Operand, into);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// A condition comparing with scalar subqueries: each subquery's value is joined to every row (an uncorrelated one
+    /// on a constant key, a correlated aggregate grouped by its correlation columns and joined on them), the condition
+    /// filters, and the extra columns are dropped. A correlated group with no rows gives NULL (also for COUNT).
+    /// </summary>
+    private LogicalNode BindScalarSubqueries(LogicalNode outer, Scope scope, SqlExpr part)
+    {
+        var node = AttachScalarSubqueries(outer, scope, [part], out var values);
+        var predicate = BindExprWith(part, scope, e => values.TryGetValue(e, out var v) ? v : null);
+        if (predicate.Type is not (DataType.Boolean or DataType.Null))
+        {
+            throw new SqlException(part.Pos, $"WHERE needs a BOOLEAN condition, not {predicate.Type.SqlName()}");
+        }
+
+        return Restore(new FilterNode(node, Cast(predicate, DataType.Boolean)), outer);
+    }
+
+    /// <summary>
+    /// Joins the value of every scalar subquery in <paramref name="exprs"/> to each row of <paramref name="outer"/> as an
+    /// extra column; <paramref name="values"/> maps each subquery to its column, for binding the expressions.
+    /// </summary>
+    private LogicalNode AttachScalarSubqueries(LogicalNode outer, Scope scope, IEnumerable<SqlExpr> exprs, out Dictionary<SqlExpr, BoundExpr> values)
+    {
+        var scalars = new List<SubqueryExpr>();
+        foreach (var e in exprs)
+        {
+            CollectScalars(e, scalars);
+        }
+
+        var node = outer;
+        values = new Dictionary<SqlExpr, BoundExpr>(ReferenceEqualityComparer.Instance);
+        foreach (var sq in scalars)
+        {
+            var n = node.Schema.Count;
+            var (outerKeys, inner) = ScalarSubquery(sq, scope);
+            var (ok, ik) = MatchKeys(outerKeys, Enumerable.Range(0, inner.Schema.Count - 1).Select(i => (BoundExpr)Col(inner, i)).ToList(), sq.Pos);
+            var k = ok.Count;
+
+            var value = Col(inner, inner.Schema.Count - 1);
+            var left = new ProjectNode(node, [.. Cols(node, n), .. ok], new Schema([.. node.Schema.Fields, .. ok.Select((e, i) => new Field("$key" + i, e.Type))]));
+            var right = new ProjectNode(inner, [.. ik, value], new Schema([.. ik.Select((e, i) => new Field("$match" + i, e.Type)), new Field("$value", value.Type)]));
+            var condition = BoundExprs.And(Enumerable.Range(0, k).Select(i => Eq(Col(left, n + i), new BoundColumn(n + k + i, ik[i].Type, "$match" + i))))!;
+            var joined = JoinPlanner.Create(left, right, "LEFT", condition, new Schema([.. left.Schema.Fields, .. right.Schema.Fields.Select(f => f with { Nullable = true })]));
+            node = new ProjectNode(joined, [.. Cols(joined, n), Col(joined, n + k + k)], new Schema([.. node.Schema.Fields, new Field("$scalar", value.Type)]));
+            values[sq] = new BoundColumn(n, value.Type, "$scalar");
+        }
+
+        return node;
+    }
+
+    /// <summary>
+    /// The plan of a scalar subquery: its columns are the correlation keys then the value; the outer keys they equal are
+    /// returned too (none when uncorrelated).
+    /// </summary>
+    private (List<BoundExpr> OuterKeys, LogicalNode Inner) ScalarSubquery(SubqueryExpr sq, Scope outerScope)
+    {
+        SqlException firstError;
+        try
+        {
+            var (sub, _) = BindQuery(sq.Query);
+            return sub.Schema.Count == 1 ? ([], sub) : throw new SqlException(sq.Pos, $"a scalar subquery selects one column, not {sub.Schema.Count}");
+        }
+        catch (SqlException e) when (sq.Query is SelectQuery { From: not null, Where: not null, GroupBy.Count: 0, Having: null, Items.Count: 1 })
+        {
+            firstError = e;
+        }
+
+        // Correlated: equalities with outer columns become GROUP BY columns of the subquery, then join keys.
+        var s = (SelectQuery)sq.Query;
+        var (_, innerScope) = BindFrom(s.From!);
+        var local = new List<SqlExpr>();
+        var innerSides = new List<SqlExpr>();
+        var outerKeys = new List<BoundExpr>();
+        foreach (var part in AstConjuncts(s.Where!))
+        {
+            if (TryBind(part, innerScope) is not null)
+            {
+                local.Add(part);
+            }
+            else if (part is BinaryExpr { Op: "=" } eq && TryBind(eq.Left, innerScope) is not null && TryBind(eq.Right, outerScope) is { } o1)
+            {
+                innerSides.Add(eq.Left);
+                outerKeys.Add(o1);
+            }
+            else if (part is BinaryExpr { Op: "=" } eq2 && TryBind(eq2.Right, innerScope) is not null && TryBind(eq2.Left, outerScope) is { } o2)
+            {
+                innerSides.Add(eq2.Right);
+                outerKeys.Add(o2);
+            }
+            else if (TryBind(part, new Scope([.. innerScope.Columns, .. outerScope.Columns])) is not null)
+            {
+                throw new SqlException(part.Pos, "not supported: correlated conditions other than inner_column = outer_column");
+            }
+            else
+            {
+                throw firstError;
+            }
+        }
+
+        if (innerSides.Count == 0 || !ContainsAggregate(s.Items[0].Expr!))
+        {
+            throw innerSides.Count == 0 ? firstError : new SqlException(sq.Pos, "not supported: correlated scalar subqueries without an aggregate");
+        }
+
+        var where = local.Count == 0 ? null : local.Aggregate((a, b) => new BinaryExpr(a.Pos, "AND", a, b));
+        var grouped = new SelectQuery(s.Pos, false, [.. innerSides.Select((e, i) => new SelectItem(e, "$corr" + i, e.Pos)), s.Items[0] with { Alias = "$value" }], s.From, where, innerSides, null, [], null);
+        var (node, _) = BindQuery(grouped);
+        return (outerKeys, node);
     }
 
     private static SqlExpr? FirstSubquery(SqlExpr e) => e switch
@@ -205,7 +362,16 @@ internal sealed partial class Binder
             return SemiJoin(outer, [.. correlated.OuterKeys, operand], correlated.Inner, [.. correlated.InnerKeys, item], anti: false, e.Pos);
         }
 
-        var (sub, _) = BindQuery(e.Query);
+        LogicalNode sub;
+        try
+        {
+            (sub, _) = BindQuery(e.Query);
+        }
+        catch (SqlException) when (negated && e.Query is SelectQuery correlatedNotIn && Correlations(correlatedNotIn, scope) is { OuterKeys.Count: > 0 })
+        {
+            throw new SqlException(e.Pos, "not supported: correlated NOT IN (write NOT EXISTS with the correlation and the IN column as equalities)");
+        }
+
         if (sub.Schema.Count != 1)
         {
             throw new SqlException(e.Query.Pos, $"IN (SELECT ...) needs exactly one selected column, not {sub.Schema.Count}");
@@ -338,22 +504,7 @@ internal sealed partial class Binder
     private static LogicalNode SemiJoin(LogicalNode outer, IReadOnlyList<BoundExpr> outerKeys, LogicalNode inner, IReadOnlyList<BoundExpr> innerKeys, bool anti, SourcePosition pos, bool keepKeys = false)
     {
         var n = outer.Schema.Count;
-        var ok = new List<BoundExpr>();
-        var ik = new List<BoundExpr>();
-        for (var i = 0; i < outerKeys.Count; i++)
-        {
-            var t = CommonType(outerKeys[i].Type, innerKeys[i].Type) ?? throw new SqlException(pos, $"the subquery compares {outerKeys[i].Type.SqlName()} with {innerKeys[i].Type.SqlName()}");
-            t = t == DataType.Null ? DataType.String : t;
-            ok.Add(Cast(outerKeys[i], t));
-            ik.Add(Cast(innerKeys[i], t));
-        }
-
-        if (ok.Count == 0)
-        {
-            ok.Add(new BoundLiteral(1, DataType.Int32));
-            ik.Add(new BoundLiteral(1, DataType.Int32));
-        }
-
+        var (ok, ik) = MatchKeys(outerKeys, innerKeys, pos);
         var k = ok.Count;
         var outerKeyed = new ProjectNode(outer, [.. Cols(outer, n), .. ok], new Schema([.. outer.Schema.Fields, .. ok.Select((e, i) => new Field("$key" + i, e.Type))]));
         var innerKeyed = new ProjectNode(inner, ik, new Schema(ik.Select((e, i) => new Field("$match" + i, e.Type))));
@@ -369,6 +520,31 @@ internal sealed partial class Binder
         return keepKeys ? new ProjectNode(joined, Cols(joined, n + 1), new Schema(joined.Schema.Fields.Take(n + 1))) : Restore(joined, outer);
     }
 
+    /// <summary>
+    /// The key pairs cast to their common types; with no pairs, one constant pair (every row then meets every row of a
+    /// subquery that has at most one row per key: its distinct keys or its single value).
+    /// </summary>
+    private static (List<BoundExpr> Outer, List<BoundExpr> Inner) MatchKeys(IReadOnlyList<BoundExpr> outerKeys, IReadOnlyList<BoundExpr> innerKeys, SourcePosition pos)
+    {
+        var outer = new List<BoundExpr>();
+        var inner = new List<BoundExpr>();
+        for (var i = 0; i < outerKeys.Count; i++)
+        {
+            var t = CommonType(outerKeys[i].Type, innerKeys[i].Type) ?? throw new SqlException(pos, $"the subquery compares {outerKeys[i].Type.SqlName()} with {innerKeys[i].Type.SqlName()}");
+            t = t == DataType.Null ? DataType.String : t;
+            outer.Add(Cast(outerKeys[i], t));
+            inner.Add(Cast(innerKeys[i], t));
+        }
+
+        if (outer.Count == 0)
+        {
+            outer.Add(new BoundLiteral(1, DataType.Int32));
+            inner.Add(new BoundLiteral(1, DataType.Int32));
+        }
+
+        return (outer, inner);
+    }
+
     /// <summary>Projects the first columns of <paramref name="node"/> back to the schema of <paramref name="like"/>.</summary>
     private static ProjectNode Restore(LogicalNode node, LogicalNode like) => new(node, Cols(node, like.Schema.Count), new Schema(like.Schema.Fields));
 
@@ -379,85 +555,6 @@ internal sealed partial class Binder
     private static BoundCall Eq(BoundExpr a, BoundExpr b) => new("=", [a, b], DataType.Boolean);
 
     private static BoundCall Or(BoundExpr a, BoundExpr b) => new("OR", [a, b], DataType.Boolean);
-
-    // ============================================================ join conditions on expressions
-
-    /// <summary>
-    /// Plans a join whose ON has equalities between expressions (a cast from INT to BIGINT, a computed key) rather than
-    /// bare columns: each side gets its expression as an extra key column. For a LEFT join, conditions on the right
-    /// input alone filter that input first (they only decide which right rows can match). The output has the
-    /// original columns only.
-    /// </summary>
-    private static LogicalNode JoinOnExpressions(LogicalNode left, LogicalNode right, string kind, BoundExpr? cond, Schema schema)
-    {
-        var n = left.Schema.Count;
-        var m = right.Schema.Count;
-        var leftKeys = new List<BoundExpr>();
-        var rightKeys = new List<BoundExpr>();
-        var rightOnly = new List<BoundExpr>();
-        var rest = new List<BoundExpr>();
-        foreach (var part in cond is null ? [] : BoundExprs.Conjuncts(cond))
-        {
-            if (part is BoundCall { Name: "=", Args: [var a, var b] } && !(a is BoundColumn && b is BoundColumn) && kind != "CROSS")
-            {
-                var (sa, sb) = (SideOf(a, n), SideOf(b, n));
-                if (sa + sb is "LR" or "RL")
-                {
-                    var (l, r) = sa == "L" ? (a, b) : (b, a);
-                    leftKeys.Add(l);
-                    rightKeys.Add(BoundExprs.Remap(r, c => c with { Index = c.Index - n }));
-                    continue;
-                }
-            }
-
-            if (kind == "LEFT" && SideOf(part, n) == "R" && part is not BoundCall { Name: "=", Args: [BoundColumn, BoundColumn] })
-            {
-                rightOnly.Add(BoundExprs.Remap(part, c => c with { Index = c.Index - n }));
-                continue;
-            }
-
-            rest.Add(part);
-        }
-
-        if (leftKeys.Count == 0 && rightOnly.Count == 0)
-        {
-            return JoinPlanner.Create(left, right, kind, cond, schema);
-        }
-
-        var k = leftKeys.Count;
-        if (BoundExprs.And(rightOnly) is { } rightFilter)
-        {
-            right = new FilterNode(right, rightFilter);
-        }
-
-        var leftExt = k == 0 ? left : new ProjectNode(left, [.. Cols(left, n), .. leftKeys], new Schema([.. left.Schema.Fields, .. leftKeys.Select((e, i) => new Field("$lkey" + i, e.Type))], left.Schema.EventTimeIndex));
-        var rightExt = k == 0 ? right : new ProjectNode(right, [.. Cols(right, m), .. rightKeys], new Schema([.. right.Schema.Fields, .. rightKeys.Select((e, i) => new Field("$rkey" + i, e.Type))], right.Schema.EventTimeIndex));
-
-        // Right columns move past the left key columns.
-        var shifted = rest.Select(p => BoundExprs.Remap(p, c => c.Index >= n ? c with { Index = c.Index + k } : c)).ToList();
-        for (var i = 0; i < k; i++)
-        {
-            shifted.Add(Eq(Col(leftExt, n + i), new BoundColumn(n + k + m + i, rightKeys[i].Type, "$rkey" + i)));
-        }
-
-        var extSchema = new Schema([.. leftExt.Schema.Fields, .. rightExt.Schema.Fields.Select(f => kind == "LEFT" ? f with { Nullable = true } : f)]);
-        var joined = JoinPlanner.Create(leftExt, rightExt, kind, BoundExprs.And(shifted), k == 0 ? schema : extSchema);
-        if (k == 0)
-        {
-            return joined;
-        }
-
-        var layout = Enumerable.Range(0, n).Concat(Enumerable.Range(n + k, m)).Select(i => (BoundExpr)Col(joined, i)).ToArray();
-        return new ProjectNode(joined, layout, schema);
-    }
-
-    /// <summary>"L" when every column of <paramref name="e"/> is a left one, "R" when all are right ones, else "" (none or both).</summary>
-    private static string SideOf(BoundExpr e, int n)
-    {
-        var cols = new HashSet<int>();
-        BoundExprs.CollectColumns(e, cols);
-        return cols.Count == 0 ? "" : cols.All(c => c < n) ? "L" : cols.All(c => c >= n) ? "R" : "";
-    }
 
     // ============================================================ INTERSECT / EXCEPT
 
@@ -485,83 +582,5 @@ internal sealed partial class Binder
         var inRight = new BoundCall(u.Op == "INTERSECT" ? ">" : "=", [Col(grouped, m + 1), new BoundLiteral(0L, DataType.Int64)], DataType.Boolean);
         var kept = new FilterNode(grouped, new BoundCall("AND", [inLeft, inRight], DataType.Boolean));
         return new ProjectNode(kept, Cols(kept, m), schema);
-    }
-
-    // ============================================================ FULL OUTER JOIN, temporal joins
-
-    /// <summary>FULL JOIN = LEFT JOIN plus the right rows no left row matches, padded with NULLs on the left.</summary>
-    private (LogicalNode, Scope) BindFullJoin(JoinRef j, LogicalNode left, Scope ls, LogicalNode right, Scope rs)
-    {
-        var scope = new Scope([.. ls.Columns, .. rs.Columns]);
-        var schema = new Schema(left.Schema.Fields.Concat(right.Schema.Fields).Select(f => f with { Nullable = true }));
-        var cond = j.On is null ? null : BindPredicate(j.On, scope, "ON");
-        if (JoinPlanner.Create(left, right, "LEFT", cond, schema) is not JoinNode { Residual: null, Interval: null, IsWindowJoin: false, LeftKeys.Count: > 0 } leftJoin)
-        {
-            throw new SqlException(j.Pos, "not supported: FULL OUTER JOIN with ON conditions other than key equalities");
-        }
-
-        var n = left.Schema.Count;
-        var unmatched = SemiJoin(right, leftJoin.RightKeys.Select(k => (BoundExpr)Col(right, k)).ToArray(), left, leftJoin.LeftKeys.Select(k => (BoundExpr)Col(left, k)).ToArray(), anti: true, j.Pos);
-        var padded = new ProjectNode(unmatched,
-            [.. left.Schema.Fields.Select(f => (BoundExpr)new BoundLiteral(null, f.Type)), .. Cols(unmatched, right.Schema.Count)], schema);
-        var leftPart = new ProjectNode(leftJoin, Cols(leftJoin, n + right.Schema.Count), schema);
-        return (new UnionNode([leftPart, padded], schema), scope);
-    }
-
-    /// <summary>
-    /// <c>JOIN versioned FOR SYSTEM_TIME AS OF stream.time ON keys</c>: each stream row joins the version of the table
-    /// valid at its event time. The table needs a PRIMARY KEY and a WATERMARK (Flink's event-time versioned table).
-    /// </summary>
-    private (LogicalNode, Scope) BindTemporalJoin(JoinRef j, TableRef table, LogicalNode left, Scope ls, LogicalNode right, Scope rs)
-    {
-        if (j.Kind is not ("INNER" or "LEFT"))
-        {
-            throw new SqlException(j.Pos, $"not supported: {j.Kind} JOIN with FOR SYSTEM_TIME AS OF (use JOIN or LEFT JOIN)");
-        }
-
-        var entry = _catalog.Get(table.Name, table.Pos);
-        if (right.Schema.EventTimeIndex < 0)
-        {
-            throw new SqlException(table.AsOf!.Pos, $"not supported: processing-time temporal joins; `{table.Name}` needs a WATERMARK to be an event-time versioned table");
-        }
-
-        if (entry.PrimaryKey.Count == 0)
-        {
-            throw new SqlException(table.Pos, $"`{table.Name}` needs a PRIMARY KEY to be a versioned table for FOR SYSTEM_TIME AS OF");
-        }
-
-        var time = BindExpr(table.AsOf!, ls);
-        if (time is not BoundColumn { Type: DataType.Timestamp } timeColumn || timeColumn.Index != left.Schema.EventTimeIndex)
-        {
-            throw new SqlException(table.AsOf!.Pos, "FOR SYSTEM_TIME AS OF needs the event-time (WATERMARK) column of the left input");
-        }
-
-        var scope = new Scope([.. ls.Columns, .. rs.Columns]);
-        var schema = new Schema(left.Schema.Fields.Concat(right.Schema.Fields.Select(f => j.Kind == "LEFT" ? f with { Nullable = true } : f)), left.Schema.EventTimeIndex);
-        var cond = j.On is null ? null : BindPredicate(j.On, scope, "ON");
-        var split = JoinPlanner.Create(left, right, "INNER", cond, schema) as JoinNode;
-        if (split is null || split.LeftKeys.Count == 0 || split.Interval is not null || split.IsWindowJoin)
-        {
-            throw new SqlException(j.On?.Pos ?? j.Pos, "a temporal join needs ON equalities between the stream and the table's key");
-        }
-
-        var keyNames = split.RightKeys.Select(k => right.Schema[k].Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        if (!entry.PrimaryKey.All(keyNames.Contains))
-        {
-            throw new SqlException(j.On!.Pos, $"a temporal join's ON must equate the whole PRIMARY KEY of `{table.Name}` ({string.Join(", ", entry.PrimaryKey)})");
-        }
-
-        if (j.Kind == "LEFT" && split.Residual is not null)
-        {
-            throw new SqlException(j.On!.Pos, "not supported: LEFT temporal join with ON conditions other than key equalities");
-        }
-
-        LogicalNode node = new TemporalJoinNode(left, right, j.Kind, split.LeftKeys, split.RightKeys, timeColumn.Index, right.Schema.EventTimeIndex, schema);
-        if (split.Residual is not null)
-        {
-            node = new FilterNode(node, split.Residual);
-        }
-
-        return (node, scope);
     }
 }

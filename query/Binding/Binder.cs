@@ -238,6 +238,19 @@ internal sealed partial class Binder(Catalog catalog)
             }
             else
             {
+                // Scalar subqueries in the select list: their values are joined in as extra columns first.
+                Dictionary<SqlExpr, BoundExpr>? scalars = null;
+                if (items.FirstOrDefault(i => i.Expr is not null && HasSubquery(i.Expr)) is { } withSubquery)
+                {
+                    if (!OnlyScalarSubqueries(withSubquery.Expr!))
+                    {
+                        throw new SqlException(FirstSubquery(withSubquery.Expr!)?.Pos ?? withSubquery.Pos, "not supported: IN / EXISTS subqueries in the select list (use them in WHERE)");
+                    }
+
+                    node = AttachScalarSubqueries(node, scope, items.Where(i => i.Expr is not null).Select(i => i.Expr!), out var attached);
+                    scalars = attached;
+                }
+
                 var exprs = new List<BoundExpr>();
                 var fields = new List<Field>();
                 var cols = new List<ScopeColumn>();
@@ -247,7 +260,7 @@ internal sealed partial class Binder(Catalog catalog)
                     var item = items[k];
                     var e = starIndexes.TryGetValue(item, out var idx)
                         ? new BoundColumn(idx, scope.Columns[idx].Type, scope.Columns[idx].Name)
-                        : BindExpr(item.Expr!, scope);
+                        : BindExprWith(item.Expr!, scope, scalars is null ? null : x => scalars.TryGetValue(x, out var v) ? v : null);
                     RejectInterval(e, item.Pos);
                     var name = OutputName(item, k);
                     exprs.Add(e);
@@ -344,6 +357,8 @@ internal sealed partial class Binder(Catalog catalog)
         {
             case TableRef t when TryBindCte(t) is { } cte:
                 return cte;
+            case TableRef { AsOf: { } asOf }:
+                throw new SqlException(asOf.Pos, "not supported: FOR SYSTEM_TIME AS OF outside a join (it marks the versioned table of a temporal join)");
             case TableRef t:
                 {
                     var entry = _catalog.Get(t.Name, t.Pos);
@@ -498,8 +513,13 @@ internal sealed partial class Binder(Catalog catalog)
 
     private (LogicalNode, Scope) BindJoin(JoinRef j)
     {
+        if (j.Left is TableRef { AsOf: { } leftAsOf })
+        {
+            throw new SqlException(leftAsOf.Pos, "FOR SYSTEM_TIME AS OF goes on the right side of a join (the versioned table)");
+        }
+
         var (left, ls) = BindFrom(j.Left);
-        var (right, rs) = BindFrom(j.Right);
+        var (right, rs) = BindFrom(j.Right is TableRef { AsOf: not null } versionedRef ? versionedRef with { AsOf = null } : j.Right);
         if (j.Kind is "RIGHT")
         {
             // RIGHT JOIN = LEFT JOIN with the inputs swapped, then columns put back in order.
@@ -516,11 +536,6 @@ internal sealed partial class Binder(Catalog catalog)
         if (j.Right is TableRef { AsOf: not null } versioned)
         {
             return BindTemporalJoin(j, versioned, left, ls, right, rs);
-        }
-
-        if (j.Left is TableRef { AsOf: { } asOf })
-        {
-            throw new SqlException(asOf.Pos, "FOR SYSTEM_TIME AS OF goes on the right side of a join (the versioned table)");
         }
 
         if (j.Kind is "FULL")

@@ -149,6 +149,40 @@ internal static class Ddl
         return entry;
     }
 
+    /// <summary>INSERT INTO t (a, b): puts the query's columns at the named target columns and NULL in the others.</summary>
+    public static LogicalNode ToNamedColumns(LogicalNode plan, CatalogEntry target, IReadOnlyList<(string Name, SourcePosition Pos)> columns, SourcePosition pos)
+    {
+        if (columns.Count != plan.Schema.Count)
+        {
+            throw new SqlException(pos, $"INSERT INTO `{target.Name}` names {columns.Count} columns, the query gives {plan.Schema.Count}");
+        }
+
+        var t = target.Schema;
+        var source = new int[t.Count];
+        Array.Fill(source, -1);
+        for (var i = 0; i < columns.Count; i++)
+        {
+            var index = t.Fields.ToList().FindIndex(f => f.Name.Equals(columns[i].Name, StringComparison.OrdinalIgnoreCase));
+            if (index < 0)
+            {
+                throw new SqlException(columns[i].Pos, $"unknown column `{columns[i].Name}` of `{target.Name}`" + NameSuggestion.Hint(columns[i].Name, t.Fields.Select(f => f.Name)));
+            }
+
+            if (source[index] >= 0)
+            {
+                throw new SqlException(columns[i].Pos, $"column `{columns[i].Name}` is named twice");
+            }
+
+            source[index] = i;
+        }
+
+        var exprs = source.Select((s, i) => s < 0 ? new BoundLiteral(null, t[i].Type) : (BoundExpr)new BoundColumn(s, plan.Schema[s].Type, plan.Schema[s].Name)).ToArray();
+        var fields = source.Select((s, i) => new Field(t[i].Name, s < 0 ? t[i].Type : plan.Schema[s].Type)).ToArray();
+        return plan is SortLimitNode sort
+            ? new SortLimitNode(new ProjectNode(sort.Input, exprs, new Schema(fields)), sort.Order.Select(o => (Array.IndexOf(source, o.Column), o.Descending)).ToArray(), sort.Limit)
+            : new ProjectNode(plan, exprs, new Schema(fields));
+    }
+
     /// <summary>Casts and renames the query's columns to the target's; the column counts must match.</summary>
     public static LogicalNode FitToTarget(LogicalNode plan, CatalogEntry target, SourcePosition pos)
     {

@@ -5,6 +5,7 @@ using Streams.Engine.Operators.GroupAggregate;
 using Streams.Engine.Operators.OverAggregate;
 using Streams.Engine.Operators.SessionWindow;
 using Streams.Engine.Operators.WindowAggregate;
+using Streams.Engine.Operators.WindowMaxPrune;
 using Streams.Engine.Runtime;
 using Streams.Query.Binding;
 using Streams.Query.Compilation;
@@ -49,8 +50,8 @@ internal static class PhysicalOperators
 
                     var window = agg.Window.Kind switch
                     {
-                        "TUMBLE" => WindowSpec.Tumble(agg.Window.SizeMs),
-                        "HOP" => WindowSpec.Hop(agg.Window.SlideMs, agg.Window.SizeMs),
+                        "TUMBLE" => WindowSpec.Tumble(agg.Window.SizeMs, agg.Window.OffsetMs),
+                        "HOP" => WindowSpec.Hop(agg.Window.SlideMs, agg.Window.SizeMs, agg.Window.OffsetMs),
                         "SESSION" => WindowSpec.Session(agg.Window.GapMs),
                         _ => throw new NotSupportedException($"not supported: {agg.Window.Kind} windows"),
                     };
@@ -76,6 +77,16 @@ internal static class PhysicalOperators
                     return input.Project(assign.Schema, ExpressionCompiler.CompileProjector(exprs, assign.Input.Schema, assign.Schema), "window-assign");
                 }
 
+            case WindowMaxPruneNode prune:
+                {
+                    // The maximum is global: one task sees every row (the q7 plan it replaces also ran its MAX on one task).
+                    var inputSchema = input.Schema;
+                    return input.KeyBy().Apply("window-max", prune.Schema, _ => new WindowMaxPruneOperator(inputSchema, prune.TimeColumn, prune.ValueColumn, prune.SizeMs, context.Pool));
+                }
+
+            case WindowAssignNode { Window.Kind: "HOP" or "CUMULATE" } assign:
+                return Expand(input, assign.Window);
+
             case TopNNode top:
                 {
                     var inputSchema = input.Schema;
@@ -99,20 +110,29 @@ internal static class PhysicalOperators
     private static DataStream WireCumulate(AggregateNode agg, DataStream input, AggregateSpec[] specs, JobContext context)
     {
         var w = agg.Window!;
-        var inputSchema = input.Schema;
-        var expanded = new Schema([.. inputSchema.Fields, new Field("$window_end", DataType.Timestamp, false)], inputSchema.EventTimeIndex);
-        var stream = input.Apply("cumulate-expand", expanded, _ => new CumulateExpandOperator(inputSchema, expanded, w.TimeColumn, w.StepMs, w.SizeMs));
-        var keys = agg.Keys.Append(inputSchema.Count).ToArray();
+        var stream = Expand(input, w);
+        var expanded = stream.Schema;
+        var keys = agg.Keys.Append(input.Schema.Count + 1).ToArray();
         var spec = new WindowAggregateSpec(w.TimeColumn, WindowSpec.Tumble(w.SizeMs), keys, specs);
         var late = new OutputTag("late-rows", expanded, CountsAsLate: true);
         var aggregated = stream.KeyBy(keys).Apply("cumulate-aggregate", spec.OutputSchema(expanded), _ => new WindowAggregateOperator(expanded, spec, late, context.Pool));
 
-        // keys..., $window_end, window_start, window_end(size), aggs... -> keys..., window_start, window_end, aggs...
+        // keys..., cumulative window_end, window_start, window_end(size), aggs... -> keys..., window_start, window_end, aggs...
         var k = agg.Keys.Count;
         var from = aggregated.Schema;
         var layout = Enumerable.Range(0, k).Append(k + 1).Append(k).Concat(Enumerable.Range(k + 3, agg.Aggregates.Count))
             .Select(i => (BoundExpr)new BoundColumn(i, from[i].Type, from[i].Name)).ToArray();
         return aggregated.Project(agg.Schema, ExpressionCompiler.CompileProjector(layout, from, agg.Schema), "cumulate-layout");
+    }
+
+    /// <summary>Appends window_start, window_end, window_time to every row, one copy per HOP / CUMULATE window it is in.</summary>
+    private static DataStream Expand(DataStream input, WindowDef window)
+    {
+        var inputSchema = input.Schema;
+        var expanded = new Schema(
+            [.. inputSchema.Fields, new Field("window_start", DataType.Timestamp, false), new Field("window_end", DataType.Timestamp, false), new Field("window_time", DataType.Timestamp, false)],
+            inputSchema.EventTimeIndex);
+        return input.Apply("window-expand", expanded, _ => new WindowExpandOperator(inputSchema, expanded, window));
     }
 
     private static Type Storage(DataType type) => type switch

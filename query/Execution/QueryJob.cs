@@ -206,6 +206,21 @@ internal sealed class QueryJob
 
             joined = joined.Project(join.Schema, ExpressionCompiler.CompileProjector(layout, outSchema, join.Schema), "window-join-layout");
         }
+        else if (join.IsWindowJoin && join.Left.WindowColumns is { Window.Kind: "TUMBLE" or "HOP" } lwc && join.Right.WindowColumns is { } rwc)
+        {
+            // Both inputs already carry their windows (window aggregates): the join keeps all equality keys and holds each
+            // row until its window is complete, found as for a regrouping aggregate (a tumbling window over window_end).
+            var left = Wire(join.Left);
+            var right = Wire(join.Right);
+            var unit = lwc.Window.Kind == "TUMBLE" ? lwc.Window.SizeMs : lwc.Window.SlideMs;
+            var window = JoinWindow.Tumble(unit, lwc.Window.OffsetMs + 1);
+            var outSchema = JoinSchemas.Concat(left.Schema, right.Schema, type, -1,
+                new Field("window_start", DataType.Timestamp, false), new Field("window_end", DataType.Timestamp, false), new Field("window_time", DataType.Timestamp, false));
+            joined = _graph.Connect("window-join", left, right, outSchema,
+                _ => new WindowJoinOperator(left.Schema, right.Schema, lk, rk, window, type, lwc.End, rwc.End), lk, rk);
+            var layout = Enumerable.Range(0, join.Schema.Count).Select(i => (BoundExpr)new BoundColumn(i, outSchema[i].Type, outSchema[i].Name)).ToArray();
+            joined = joined.Project(join.Schema, ExpressionCompiler.CompileProjector(layout, outSchema, join.Schema), "window-join-layout");
+        }
         else
         {
             var left = Wire(join.Left);

@@ -74,8 +74,24 @@ internal static class JoinPlanner
             residual.AddRange(timeParts);
         }
 
-        var windowJoin = interval is null && windowKeys >= 2 && left is WindowAssignNode or ProjectNode && right is WindowAssignNode or ProjectNode;
+        var windowJoin = interval is null && (IsWindowJoin(left, right, leftKeys, rightKeys)
+            || (windowKeys >= 2 && left is WindowAssignNode or ProjectNode && right is WindowAssignNode or ProjectNode));
         return new JoinNode(left, right, kind == "CROSS" && leftKeys.Count > 0 ? "INNER" : kind, leftKeys, rightKeys, BoundExprs.And(residual), interval, windowJoin, schema);
+    }
+
+    /// <summary>
+    /// Flink's window join: both inputs carry windows of the same kind and size (window attributes, through projections and
+    /// renames) and the condition equates their window_start and their window_end.
+    /// </summary>
+    public static bool IsWindowJoin(LogicalNode left, LogicalNode right, IReadOnlyList<int> leftKeys, IReadOnlyList<int> rightKeys)
+    {
+        if (left.WindowColumns is not { } l || right.WindowColumns is not { } r || !l.Window.SameWindows(r.Window))
+        {
+            return false;
+        }
+
+        bool Equated(int leftColumn, int rightColumn) => leftKeys.Where((k, i) => k == leftColumn && rightKeys[i] == rightColumn).Any();
+        return Equated(l.Start, r.Start) && Equated(l.End, r.End);
     }
 
     private static bool IsWindowColumn(LogicalNode node, int index) =>

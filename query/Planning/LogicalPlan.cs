@@ -16,6 +16,12 @@ internal abstract class LogicalNode
     /// <summary>True when the output is a changelog (updates and retractions) rather than append-only.</summary>
     public virtual bool IsUpdating => Inputs.Any(i => i.IsUpdating);
 
+    /// <summary>
+    /// Where the node's window_start / window_end columns are while they still bound the window that produced them
+    /// (Flink's window attributes: they survive projections, renames and filters), or null.
+    /// </summary>
+    public virtual WindowAttributes? WindowColumns => null;
+
     /// <summary>The one-line description EXPLAIN prints for the node.</summary>
     public abstract string Describe();
 
@@ -91,6 +97,8 @@ internal sealed class FilterNode(LogicalNode input, BoundExpr predicate) : Logic
 
     public override IReadOnlyList<LogicalNode> Inputs => [Input];
 
+    public override WindowAttributes? WindowColumns => Input.WindowColumns;
+
     public override string Describe() => $"Filter [{Predicate.Render(Input.Schema)}]";
 
     public override LogicalNode WithInputs(IReadOnlyList<LogicalNode> inputs) => new FilterNode(inputs[0], Predicate);
@@ -111,21 +119,59 @@ internal sealed class ProjectNode(LogicalNode input, IReadOnlyList<BoundExpr> ex
 
     public override LogicalNode WithInputs(IReadOnlyList<LogicalNode> inputs) => new ProjectNode(inputs[0], Exprs, Schema);
 
+    public override WindowAttributes? WindowColumns
+    {
+        get
+        {
+            if (Input.WindowColumns is not { } w)
+            {
+                return null;
+            }
+
+            int Find(int column)
+            {
+                for (var i = 0; i < Exprs.Count; i++)
+                {
+                    if (Exprs[i] is BoundColumn c && c.Index == column)
+                    {
+                        return i;
+                    }
+                }
+
+                return -1;
+            }
+
+            var (start, end) = (Find(w.Start), Find(w.End));
+            return start >= 0 && end >= 0 ? w with { Start = start, End = end } : null;
+        }
+    }
+
     /// <summary>True when every output column is an input column in the same place.</summary>
     public bool IsIdentity => Exprs.Count == Input.Schema.Count && Exprs.Select((e, i) => e is BoundColumn c && c.Index == i && Input.Schema[i].Name == Schema[i].Name).All(b => b);
 }
 
-/// <summary>How rows are assigned to event-time windows.</summary>
-internal sealed record WindowDef(string Kind, int TimeColumn, long SizeMs, long SlideMs, long GapMs, long StepMs = 0)
+/// <summary>
+/// How rows are assigned to event-time windows. <see cref="Regroups"/> is set when the rows already carry the windows of
+/// an upstream window aggregate (grouped again by window_start/window_end): then this is a tumbling window over their
+/// window_end that only decides when each of those windows is complete.
+/// </summary>
+internal sealed record WindowDef(string Kind, int TimeColumn, long SizeMs, long SlideMs, long GapMs, long StepMs = 0, long OffsetMs = 0, WindowDef? Regroups = null)
 {
+    /// <summary>True when rows of both are grouped into the same windows (the time column may differ).</summary>
+    public bool SameWindows(WindowDef other) => Kind == other.Kind && SizeMs == other.SizeMs && SlideMs == other.SlideMs && GapMs == other.GapMs && StepMs == other.StepMs && OffsetMs == other.OffsetMs;
+
     public string Render(Schema input) => Kind switch
     {
+        _ when Regroups is not null => $"windows of the input ({Regroups.Kind}, complete at {input[TimeColumn].Name})",
         "TUMBLE" => $"TUMBLE(time={input[TimeColumn].Name}, size={SizeMs}ms)",
         "HOP" => $"HOP(time={input[TimeColumn].Name}, slide={SlideMs}ms, size={SizeMs}ms)",
         "CUMULATE" => $"CUMULATE(time={input[TimeColumn].Name}, step={StepMs}ms, size={SizeMs}ms)",
         _ => $"SESSION(time={input[TimeColumn].Name}, gap={GapMs}ms)",
     };
 }
+
+/// <summary>The window_start and window_end columns of a node and the window they bound.</summary>
+internal sealed record WindowAttributes(int Start, int End, WindowDef Window);
 
 /// <summary>One aggregate: function over an input column (or none for COUNT(*)), with an optional FILTER column.</summary>
 internal sealed record AggregateCall(string Function, int ArgColumn, bool Distinct, int FilterColumn, DataType ResultType, string Name)
@@ -155,6 +201,23 @@ internal sealed class AggregateNode(LogicalNode input, IReadOnlyList<int> keys, 
     public override IReadOnlyList<LogicalNode> Inputs => [Input];
 
     public override bool IsUpdating => Window is null || Input.IsUpdating;
+
+    public override WindowAttributes? WindowColumns
+    {
+        get
+        {
+            if (Window?.Regroups is not { } upstream)
+            {
+                return Window is null ? null : new WindowAttributes(Keys.Count, Keys.Count + 1, Window);
+            }
+
+            // Regrouped windows keep the input's window_start/window_end, which are among the keys.
+            var keys = Keys.ToList();
+            return Input.WindowColumns is { } w && keys.IndexOf(w.Start) is var s and >= 0 && keys.IndexOf(w.End) is var e and >= 0
+                ? new WindowAttributes(s, e, upstream)
+                : null;
+        }
+    }
 
     public override string Describe()
     {
@@ -187,6 +250,8 @@ internal sealed class WindowAssignNode(LogicalNode input, WindowDef window, Sche
     public override Schema Schema { get; } = schema;
 
     public override IReadOnlyList<LogicalNode> Inputs => [Input];
+
+    public override WindowAttributes? WindowColumns => new(Input.Schema.Count, Input.Schema.Count + 1, Window);
 
     public override string Describe() => $"WindowAssign [{Window.Render(Input.Schema)}]";
 
@@ -252,6 +317,32 @@ internal sealed class JoinNode(
 
     public override LogicalNode WithInputs(IReadOnlyList<LogicalNode> inputs) =>
         new JoinNode(inputs[0], inputs[1], Kind, LeftKeys, RightKeys, Residual, Interval, IsWindowJoin, Schema);
+}
+
+/// <summary>
+/// The rows holding the maximum of <see cref="ValueColumn"/> in their tumbling window, each with that maximum and the
+/// window's end: what joining a stream to its own per-window MAX on value and time range gives (Nexmark q7), computed
+/// without buffering the window. Output: the input columns, then max and window_end.
+/// </summary>
+internal sealed class WindowMaxPruneNode(LogicalNode input, int timeColumn, int valueColumn, long sizeMs) : LogicalNode
+{
+    public LogicalNode Input { get; } = input;
+
+    public int TimeColumn { get; } = timeColumn;
+
+    public int ValueColumn { get; } = valueColumn;
+
+    public long SizeMs { get; } = sizeMs;
+
+    public override Schema Schema { get; } = new(
+        input.Schema.Fields.Append(new Field("max", DataType.Int64, false)).Append(new Field("window_end", DataType.Timestamp, false)), input.Schema.EventTimeIndex);
+
+    public override IReadOnlyList<LogicalNode> Inputs => [Input];
+
+    public override string Describe() =>
+        $"WindowMaxPrune [window=TUMBLE(time={Input.Schema[TimeColumn].Name}, size={SizeMs}ms), max={Input.Schema[ValueColumn].Name}]";
+
+    public override LogicalNode WithInputs(IReadOnlyList<LogicalNode> inputs) => new WindowMaxPruneNode(inputs[0], TimeColumn, ValueColumn, SizeMs);
 }
 
 /// <summary>

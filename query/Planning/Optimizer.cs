@@ -37,6 +37,27 @@ internal static class Optimizer
 
         switch (node)
         {
+            case JoinNode j when WindowMaxOf(j) is { } prune:
+                return prune;
+
+            case JoinNode { IsWindowJoin: false, Interval: null } j when JoinPlanner.IsWindowJoin(j.Left, j.Right, j.LeftKeys, j.RightKeys):
+                // An input became windowed by a rewrite below (a regrouped window aggregate): now it is a window join.
+                return new JoinNode(j.Left, j.Right, j.Kind, j.LeftKeys, j.RightKeys, j.Residual, null, true, j.Schema);
+
+            case AggregateNode { Window: null } agg when agg.Input.WindowColumns is { Window.Kind: "TUMBLE" or "HOP" } w && agg.Keys.Contains(w.Start) && agg.Keys.Contains(w.End):
+                return Regroup(agg, w);
+
+            case AggregateNode { Input: JoinNode j } agg when PruneJoin(j, AggregateColumns(agg)) is { } pruned:
+                {
+                    int Map(int i) => i < 0 ? i : pruned.Map[i];
+                    var aggs = agg.Aggregates.Select(a => a with { ArgColumn = Map(a.ArgColumn), FilterColumn = Map(a.FilterColumn) }).ToArray();
+                    var window = agg.Window is null ? null : agg.Window with { TimeColumn = Map(agg.Window.TimeColumn) };
+                    return new AggregateNode(pruned.Join, agg.Keys.Select(Map).ToArray(), aggs, window, agg.Schema);
+                }
+
+            case ProjectNode { Input: JoinNode j } p when PruneJoin(j, ExprColumns(p.Exprs)) is { } pruned:
+                return new ProjectNode(pruned.Join, p.Exprs.Select(e => BoundExprs.Remap(e, c => c with { Index = pruned.Map[c.Index] })).ToArray(), p.Schema);
+
             case FilterNode f:
                 {
                     var pred = Fold(f.Predicate);
@@ -73,6 +94,203 @@ internal static class Optimizer
             default:
                 return node;
         }
+    }
+
+    /// <summary>
+    /// GROUP BY window_start, window_end (and maybe more) of rows that carry a window: a window aggregate, as in Flink,
+    /// not a changelog aggregate. Windows of one size end on multiples of the slide, so a tumbling window of one slide
+    /// over window_end, shifted by 1 ms, holds exactly the rows of one upstream window and fires once that window is complete.
+    /// </summary>
+    private static LogicalNode Regroup(AggregateNode agg, WindowAttributes w)
+    {
+        var unit = w.Window.Kind == "TUMBLE" ? w.Window.SizeMs : w.Window.SlideMs;
+        var window = new WindowDef("TUMBLE", w.End, unit, 0, 0, OffsetMs: w.Window.OffsetMs + 1, Regroups: w.Window);
+        var k = agg.Keys.Count;
+        var fields = agg.Schema.Fields.Take(k)
+            .Append(new Field("window_start", DataType.Timestamp, false)).Append(new Field("window_end", DataType.Timestamp, false))
+            .Concat(agg.Schema.Fields.Skip(k)).ToArray();
+        var regrouped = new AggregateNode(agg.Input, agg.Keys, agg.Aggregates, window, new Schema(fields));
+        // The input's own window_start/window_end are among the keys; the tumbling window's bounds are dropped.
+        var exprs = Enumerable.Range(0, fields.Length).Where(i => i < k || i >= k + 2).Select(i => (BoundExpr)new BoundColumn(i, fields[i].Type, fields[i].Name)).ToArray();
+        return new ProjectNode(regrouped, exprs, agg.Schema);
+    }
+
+    /// <summary>
+    /// <c>s JOIN (SELECT MAX(v), window_end FROM TUMBLE(s) GROUP BY window_start, window_end) m ON s.v = m.max AND
+    /// s.t BETWEEN m.window_end - size AND m.window_end</c> (Nexmark q7): the rows at their window's maximum. Recognised when
+    /// both sides read the same columns of the same scan; the join would otherwise buffer every row of a window.
+    /// </summary>
+    private static LogicalNode? WindowMaxOf(JoinNode j)
+    {
+        if (j is not { Kind: "INNER", Residual: null, Interval: { LeftUpperTime: < 0 } iv, LeftKeys.Count: 1, Right: ProjectNode rp }
+            || rp.Input is not AggregateNode { Window: { Kind: "TUMBLE", Regroups: null, OffsetMs: 0 } window, Aggregates: [{ Function: "MAX", Distinct: false, FilterColumn: < 0 } max] } agg
+            || agg.Input is not ProjectNode pre || agg.Keys.Any(k => pre.Exprs[k] is not BoundLiteral)
+            || iv.LowerMs != 0 || iv.UpperMs != window.SizeMs
+            || j.Left.Schema[j.LeftKeys[0]].Type is not (DataType.Int64 or DataType.Int32))
+        {
+            return null;
+        }
+
+        var k = agg.Keys.Count;
+        if (rp.Exprs[j.RightKeys[0]] is not BoundColumn { Index: var maxColumn } || maxColumn != k + 2
+            || rp.Exprs[iv.RightTime] is not BoundColumn { Index: var endColumn } || endColumn != k + 1
+            || ScanColumn(j.Left, j.LeftKeys[0]) is not { } value || ScanColumn(agg.Input, max.ArgColumn) != value
+            || ScanColumn(j.Left, iv.LeftTime) is not { } time || ScanColumn(agg.Input, window.TimeColumn) != time)
+        {
+            return null;
+        }
+
+        var prune = new WindowMaxPruneNode(j.Left, iv.LeftTime, j.LeftKeys[0], window.SizeMs);
+        var n = j.Left.Schema.Count;
+        var maxOut = new BoundColumn(n, DataType.Int64, "max");
+        var endOut = new BoundColumn(n + 1, DataType.Timestamp, "window_end");
+        var exprs = new List<BoundExpr>();
+        for (var i = 0; i < n; i++)
+        {
+            exprs.Add(new BoundColumn(i, j.Left.Schema[i].Type, j.Left.Schema[i].Name));
+        }
+
+        foreach (var e in rp.Exprs)
+        {
+            BoundExpr? mapped = e switch
+            {
+                BoundColumn c when c.Index == k + 2 && j.Schema[exprs.Count].Type == DataType.Int64 => maxOut,
+                BoundColumn c when c.Index == k + 1 => endOut,
+                BoundColumn c when c.Index == k => new BoundCall("-", [endOut, new BoundInterval(window.SizeMs)], DataType.Timestamp),
+                _ => null,
+            };
+            if (mapped is null)
+            {
+                return null;
+            }
+
+            exprs.Add(mapped);
+        }
+
+        return new ProjectNode(prune, exprs, j.Schema);
+    }
+
+    /// <summary>The scan and column a column of <paramref name="node"/> reads unchanged (through projections), or null.</summary>
+    private static (CatalogEntry Source, string? Filter, int Column)? ScanColumn(LogicalNode node, int column)
+    {
+        while (node is ProjectNode p)
+        {
+            if (p.Exprs[column] is not BoundColumn c)
+            {
+                return null;
+            }
+
+            column = c.Index;
+            node = p.Input;
+        }
+
+        return node is ScanNode scan ? (scan.Source, scan.PushedFilter?.Render(scan.Schema), column) : null;
+    }
+
+    private static HashSet<int> AggregateColumns(AggregateNode agg)
+    {
+        var used = new HashSet<int>(agg.Keys);
+        foreach (var a in agg.Aggregates)
+        {
+            used.Add(a.ArgColumn);
+            used.Add(a.FilterColumn);
+        }
+
+        if (agg.Window is not null)
+        {
+            used.Add(agg.Window.TimeColumn);
+        }
+
+        used.Remove(-1);
+        return used;
+    }
+
+    private static HashSet<int> ExprColumns(IEnumerable<BoundExpr> exprs)
+    {
+        var used = new HashSet<int>();
+        foreach (var e in exprs)
+        {
+            BoundExprs.CollectColumns(e, used);
+        }
+
+        return used;
+    }
+
+    /// <summary>
+    /// Join input column pruning: projects each join input down to the columns used above the join or by the join itself
+    /// (keys, time bounds, residual, event time), so unused columns are neither exchanged nor kept in join state.
+    /// Null when every column is used; otherwise the pruned join and the old → new column map of its output.
+    /// </summary>
+    private static (JoinNode Join, int[] Map)? PruneJoin(JoinNode j, HashSet<int> usedAbove)
+    {
+        if (j.IsWindowJoin)
+        {
+            // The window join is wired from the window assignments below it; it keeps its inputs as they are.
+            return null;
+        }
+
+        var n = j.Left.Schema.Count;
+        var used = new HashSet<int>(usedAbove);
+        used.UnionWith(j.LeftKeys);
+        used.UnionWith(j.RightKeys.Select(k => k + n));
+        if (j.Interval is { } iv)
+        {
+            used.UnionWith([iv.LeftTime, iv.RightTime + n, iv.LeftUpperTime]);
+        }
+
+        if (j.Residual is not null)
+        {
+            BoundExprs.CollectColumns(j.Residual, used);
+        }
+
+        // Keep the event time of each side: watermarks and the output's time attribute refer to it.
+        used.UnionWith([j.Left.Schema.EventTimeIndex, j.Right.Schema.EventTimeIndex < 0 ? -1 : j.Right.Schema.EventTimeIndex + n]);
+        used.Remove(-1);
+        var leftCols = used.Where(c => c < n).Order().ToArray();
+        var rightCols = used.Where(c => c >= n).Select(c => c - n).Order().ToArray();
+        if (leftCols.Length == n && rightCols.Length == j.Right.Schema.Count)
+        {
+            return null;
+        }
+
+        var map = new int[j.Schema.Count];
+        Array.Fill(map, -1);
+        for (var i = 0; i < leftCols.Length; i++)
+        {
+            map[leftCols[i]] = i;
+        }
+
+        for (var i = 0; i < rightCols.Length; i++)
+        {
+            map[n + rightCols[i]] = leftCols.Length + i;
+        }
+
+        var left = Columns(j.Left, leftCols);
+        var right = Columns(j.Right, rightCols);
+        var kept = leftCols.Concat(rightCols.Select(c => c + n)).ToArray();
+        var schema = new Schema(kept.Select(c => j.Schema[c]), j.Schema.EventTimeIndex < 0 ? -1 : map[j.Schema.EventTimeIndex]);
+        var interval = j.Interval is null ? null : j.Interval with
+        {
+            LeftTime = map[j.Interval.LeftTime],
+            RightTime = map[j.Interval.RightTime + n] - leftCols.Length,
+            LeftUpperTime = j.Interval.LeftUpperTime < 0 ? -1 : map[j.Interval.LeftUpperTime],
+        };
+        var residual = j.Residual is null ? null : BoundExprs.Remap(j.Residual, c => c with { Index = map[c.Index] });
+        var join = new JoinNode(left, right, j.Kind, j.LeftKeys.Select(k => map[k]).ToArray(), j.RightKeys.Select(k => map[k + n] - leftCols.Length).ToArray(),
+            residual, interval, false, schema);
+        return (join, map);
+    }
+
+    /// <summary>The columns <paramref name="cols"/> of <paramref name="input"/> (the input itself when that is all of them).</summary>
+    private static LogicalNode Columns(LogicalNode input, int[] cols)
+    {
+        if (cols.Length == input.Schema.Count)
+        {
+            return input;
+        }
+
+        var schema = new Schema(cols.Select(c => input.Schema[c]), Array.IndexOf(cols, input.Schema.EventTimeIndex));
+        return new ProjectNode(input, cols.Select(c => (BoundExpr)new BoundColumn(c, input.Schema[c].Type, input.Schema[c].Name)).ToArray(), schema);
     }
 
     private static bool CanMerge(ProjectNode outer, ProjectNode inner)

@@ -11,7 +11,7 @@ internal static class PlanChecker
         {
             case SortLimitNode s when s.Input is SortLimitNode:
                 throw new SqlException(pos, "not supported: nested ORDER BY / LIMIT");
-            case WindowAssignNode w when w.Window.Kind is "SESSION" or "CUMULATE" or "HOP":
+            case WindowAssignNode w when w.Window.Kind is "SESSION":
                 throw new SqlException(pos, $"not supported: a {w.Window.Kind} window TVF without GROUP BY window_start, window_end or a window join");
             case JoinNode j when j.LeftKeys.Count == 0:
                 throw new SqlException(pos, "not supported: joins without an equality condition between the two inputs (cross joins)");

@@ -23,7 +23,7 @@ internal static class PlanPrinter
         sb.Append(' ', depth * 2).Append(name).Append(" (parallelism=").Append(p < 0 ? "partitions" : p.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append(")\n");
         foreach (var input in node.Inputs)
         {
-            if (keyed && node is AggregateNode or JoinNode or TopNNode or OverAggregateNode or TemporalJoinNode)
+            if (keyed && node is AggregateNode or JoinNode or TopNNode or OverAggregateNode or TemporalJoinNode or WindowMaxPruneNode)
             {
                 var keys = node switch
                 {
@@ -47,7 +47,7 @@ internal static class PlanPrinter
     private static int SourceParallelism(LogicalNode node, int parallelism) => node switch
     {
         ScanNode => -1,
-        AggregateNode or JoinNode or TopNNode or OverAggregateNode or TemporalJoinNode => parallelism,
+        AggregateNode or JoinNode or TopNNode or OverAggregateNode or TemporalJoinNode or WindowMaxPruneNode => parallelism,
         ValuesNode => 1,
         _ => node.Inputs.Count == 0 ? -1 : node.Inputs.Select(i => SourceParallelism(i, parallelism)).Max(),
     };
@@ -58,7 +58,7 @@ internal static class PlanPrinter
         FilterNode f => ($"FilterOperator (compiled) {f.Describe()["Filter ".Length..]}", false),
         ProjectNode p => ($"ProjectOperator (compiled) {p.Describe()["Project ".Length..]}", false),
         AggregateNode { Window: null } a => ($"GroupAggregateOperator {a.Describe()["Aggregate ".Length..]}", true),
-        AggregateNode { Window.Kind: "CUMULATE" } a => ($"CumulateExpand + WindowAggregateOperator {a.Describe()["WindowAggregate ".Length..]}", true),
+        AggregateNode { Window.Kind: "CUMULATE" } a => ($"WindowExpand + WindowAggregateOperator {a.Describe()["WindowAggregate ".Length..]}", true),
         AggregateNode a => ($"WindowAggregateOperator {a.Describe()["WindowAggregate ".Length..]}", true),
         TemporalJoinNode t => ($"TemporalJoinOperator {t.Describe()["TemporalJoin ".Length..]}", true),
         ValuesNode v => ($"InMemorySource {v.Describe()["Values ".Length..]}", false),
@@ -69,7 +69,9 @@ internal static class PlanPrinter
         TopNNode t => ($"TopNOperator {t.Describe()["TopN ".Length..]}", true),
         OverAggregateNode o => ($"OverAggregateOperator {o.Describe()["OverAggregate ".Length..]}", true),
         SortLimitNode s => ($"FinalSort {s.Describe()["Sort ".Length..]}", false),
+        WindowAssignNode { Window.Kind: "HOP" or "CUMULATE" } w => ($"WindowExpandOperator {w.Describe()["WindowAssign ".Length..]}", false),
         WindowAssignNode w => ($"WindowAssignOperator {w.Describe()["WindowAssign ".Length..]}", false),
+        WindowMaxPruneNode m => ($"WindowMaxPruneOperator {m.Describe()["WindowMaxPrune ".Length..]}", true),
         _ => (node.Describe(), false),
     };
 }

@@ -38,7 +38,11 @@ internal sealed record CreateSourceStatement(
 
 internal sealed record CreateViewStatement(SourcePosition Pos, string Name, QueryExpr Query) : Statement(Pos);
 
-internal sealed record InsertStatement(SourcePosition Pos, string Target, SourcePosition TargetPos, QueryExpr Query) : Statement(Pos);
+internal sealed record InsertStatement(SourcePosition Pos, string Target, SourcePosition TargetPos, QueryExpr Query) : Statement(Pos)
+{
+    /// <summary>INSERT INTO t (a, b): the target columns the query's columns go to, in order; the others get NULL.</summary>
+    public IReadOnlyList<(string Name, SourcePosition Pos)>? Columns { get; init; }
+}
 
 internal sealed record QueryStatement(SourcePosition Pos, QueryExpr Query) : Statement(Pos);
 

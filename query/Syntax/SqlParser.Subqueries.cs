@@ -135,15 +135,15 @@ internal static partial class SqlParser
         return LParen.IgnoreThen(Name.AtLeastOnceDelimitedBy(Comma)).Then(c => RParen.Value(c.Select(x => x.Name).ToArray()))(rest);
     }
 
-    /// <summary>INSERT INTO t (a, b) is rejected; INSERT INTO t (SELECT ...) is a parenthesised query and passes.</summary>
-    private static readonly TokenListParser<SqlToken, bool> InsertColumnList = input =>
+    /// <summary>INSERT INTO t (a, b): the column list, or null; INSERT INTO t (SELECT ...) is a parenthesised query.</summary>
+    private static readonly TokenListParser<SqlToken, (string Name, SourcePosition Pos)[]?> InsertColumnList = input =>
     {
         if (LParen(input) is { HasValue: true } lp && Name(lp.Remainder) is { HasValue: true } first && (Comma(first.Remainder).HasValue || RParen(first.Remainder).HasValue))
         {
-            throw new SqlException(At(lp.Value), "not supported: INSERT INTO with a column list (the query's columns map to the table's by position)");
+            return LParen.IgnoreThen(Name.AtLeastOnceDelimitedBy(Comma)).Then(c => RParen.Value<SqlToken, Token<SqlToken>, (string, SourcePosition)[]?>(c))(input);
         }
 
-        return TokenListParserResult.Value(false, input, input);
+        return TokenListParserResult.Value<SqlToken, (string, SourcePosition)[]?>(null, input, input);
     };
 
     /// <summary>The optional <c>NAME =&gt;</c> of a window TVF argument (DATA, TIMECOL, SIZE, SLIDE, STEP, GAP): arguments are taken in order.</summary>

@@ -1503,7 +1503,7 @@ internal static partial class SqlParser
         from partition in NotSupported<Token<SqlToken>>(K("partition"), "INSERT ... PARTITION").OptionalOrDefault()
         from columns in Parse.Ref(() => InsertColumnList!)
         from q in Query
-        select (Statement)new InsertStatement(At(kw), target.Name, target.Pos, q);
+        select (Statement)new InsertStatement(At(kw), target.Name, target.Pos, q) { Columns = columns };
 
     private static readonly TokenListParser<SqlToken, Statement> QueryStatement =
         from pos in Pos

@@ -26,6 +26,15 @@ internal abstract partial class Accumulator
     /// <summary>Folds group <paramref name="from"/> into group <paramref name="into"/> (window panes, merged sessions).</summary>
     public abstract void Merge(int from, int into);
 
+    /// <summary>Folds group from[j] into group into[j] for every j (a window's panes), a column at a time.</summary>
+    public virtual void MergeMany(ReadOnlySpan<int> from, ReadOnlySpan<int> into)
+    {
+        for (var j = 0; j < from.Length; j++)
+        {
+            Merge(from[j], into[j]);
+        }
+    }
+
     /// <summary>Writes the result of slot <paramref name="slot"/> into row <paramref name="row"/> of <paramref name="target"/>.</summary>
     public abstract void Write(int slot, Column target, int row);
 
@@ -149,6 +158,16 @@ internal sealed partial class CountAccumulator(AggregateSpec spec, bool countNul
 
     public override void Merge(int from, int into) => _counts[into] += _counts[from];
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public override void MergeMany(ReadOnlySpan<int> from, ReadOnlySpan<int> into)
+    {
+        var counts = _counts;
+        for (var j = 0; j < from.Length; j++)
+        {
+            counts[into[j]] += counts[from[j]];
+        }
+    }
+
     public override void Write(int slot, Column target, int row) => ((Column<long>)target).Values[row] = _counts[slot];
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -261,6 +280,18 @@ internal sealed partial class IntegerSumAccumulator<T>(AggregateSpec spec, strin
     {
         _sums[into] += _sums[from];
         _counts[into] += _counts[from];
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public override void MergeMany(ReadOnlySpan<int> from, ReadOnlySpan<int> into)
+    {
+        var sums = _sums;
+        var counts = _counts;
+        for (var j = 0; j < from.Length; j++)
+        {
+            sums[into[j]] += sums[from[j]];
+            counts[into[j]] += counts[from[j]];
+        }
     }
 
     public override void Write(int slot, Column target, int row)

@@ -103,6 +103,15 @@ internal sealed partial class AggregateSlots
         }
     }
 
+    /// <summary>Folds from[j] into into[j] for every j, one accumulator at a time.</summary>
+    public void MergeMany(ReadOnlySpan<int> from, ReadOnlySpan<int> into)
+    {
+        foreach (var a in Accumulators)
+        {
+            a.MergeMany(from, into);
+        }
+    }
+
     /// <summary>Writes slot <paramref name="slot"/>'s results into columns firstColumn.. of <paramref name="target"/>.</summary>
     public void Write(int slot, ColumnBatch target, int firstColumn, int row)
     {

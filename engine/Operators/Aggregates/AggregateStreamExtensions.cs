@@ -34,7 +34,7 @@ public static class AggregateStreamExtensions
                 : TwoPhaseWindowAggregateOperator.Local(schema, spec, raw, options.Pool, options.BatchSize));
             var keys = Enumerable.Range(0, spec.KeyColumns.Length).ToArray();
             return input.Graph.Connect(name, local, local.SideOutput(raw), output,
-                _ => new TwoPhaseWindowAggregateOperator(schema, spec, partialSchema, tag, options.Pool, options.BatchSize, output), keys, spec.KeyColumns);
+                _ => new TwoPhaseWindowAggregateOperator(spec, partialSchema, tag, options.Pool, options.BatchSize, output), keys, spec.KeyColumns);
         }
 
         return input.Apply(name, output, _ => spec.Window.Kind == WindowKind.Session

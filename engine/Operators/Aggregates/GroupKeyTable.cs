@@ -14,6 +14,9 @@ internal sealed partial class GroupKeyTable
     private readonly int[] _keyColumns;
     private readonly bool _singleInteger;
 
+    // Small non-negative single-integer keys skip the hash table.
+    private DirectKeyIndex _direct;
+
     // Open addressing: _slots holds id+1 (0 = empty), probed linearly from the hash.
     private int[] _slots = new int[1024];
     private ulong[] _slotHashes = new ulong[1024];
@@ -114,24 +117,36 @@ internal sealed partial class GroupKeyTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int IdOfLong(long key)
     {
+        var id = _direct.Find(key);
+        return id >= 0 ? id : IdOfLongHashed(key);
+    }
+
+    private int IdOfLongHashed(long key)
+    {
         var slots = _slots;
         var mask = slots.Length - 1;
         var h = (int)(SlotHash(key) & (uint)mask);
+        int id;
         while (true)
         {
             var s = slots[h];
             if (s == 0)
             {
-                return AddLong(key, h);
+                id = AddLong(key, h);
+                break;
             }
 
             if (_longKeys[s - 1] == key && s - 1 != _nullId)
             {
-                return s - 1;
+                id = s - 1;
+                break;
             }
 
             h = (h + 1) & mask;
         }
+
+        _direct.Remember(key, id, Count);
+        return id;
     }
 
     /// <summary>Fibonacci hashing: one multiply spreads consecutive and strided keys; the high bits are folded down for the mask.</summary>
@@ -287,6 +302,72 @@ internal sealed partial class GroupKeyTable
             _slots[h] = oldSlots[i];
             _slotHashes[h] = oldHashes[i];
         }
+    }
+
+    /// <summary>
+    /// Forgets every key except <paramref name="live"/> (distinct ids), which become ids 0..live.Count-1 in that order;
+    /// <paramref name="remap"/>[old id] receives the new id, or -1 for a forgotten key. Lets an operator whose keys come
+    /// and go (window aggregates over ever-new auction ids) keep the table as large as its open state, not its history.
+    /// </summary>
+    public void Retain(IReadOnlyList<int> live, int[] remap)
+    {
+        Array.Fill(remap, -1, 0, Count);
+        for (var j = 0; j < live.Count; j++)
+        {
+            remap[live[j]] = j;
+        }
+
+        var size = 1024;
+        while (size < live.Count * 4)
+        {
+            size *= 2;
+        }
+
+        var oldSlots = _slots;
+        var oldHashes = _slotHashes;
+        _slots = new int[size];
+        _slotHashes = new ulong[size];
+        var mask = size - 1;
+        for (var i = 0; i < oldSlots.Length; i++)
+        {
+            if (oldSlots[i] == 0 || remap[oldSlots[i] - 1] is var id && id < 0)
+            {
+                continue;
+            }
+
+            var h = (int)(oldHashes[i] & (uint)mask);
+            while (_slots[h] != 0)
+            {
+                h = (h + 1) & mask;
+            }
+
+            _slots[h] = id + 1;
+            _slotHashes[h] = oldHashes[i];
+        }
+
+        if (_singleInteger)
+        {
+            var keys = new long[Math.Max(256, live.Count)];
+            for (var j = 0; j < live.Count; j++)
+            {
+                keys[j] = _longKeys[live[j]];
+            }
+
+            _longKeys = keys;
+        }
+        else
+        {
+            var tuples = new object?[Math.Max(256, live.Count)][];
+            for (var j = 0; j < live.Count; j++)
+            {
+                tuples[j] = _tupleKeys[live[j]];
+            }
+
+            _tupleKeys = tuples;
+        }
+
+        _nullId = _nullId < 0 ? -1 : remap[_nullId];
+        Count = live.Count;
     }
 
     /// <summary>Writes the keys of ids[j] into row firstRow + j of the first key columns of <paramref name="target"/>.</summary>

@@ -141,6 +141,7 @@ internal sealed class OverSum<T>(AggregateSpec spec, bool bounded) : OverAccumul
     private readonly FrameRing<bool>? _present = bounded ? new FrameRing<bool>() : null;
     private T _sum;
     private long _count;
+    private int _evictedSinceExact;
 
     public override void Add(ColumnBatch batch, int row, long seq)
     {
@@ -169,10 +170,19 @@ internal sealed class OverSum<T>(AggregateSpec spec, bool bounded) : OverAccumul
 
         _present.PopFront();
         _values!.PopFront();
-        if (_count == 0)
+        if (typeof(T) == typeof(double) && ++_evictedSinceExact >= _values.Count)
         {
-            // An empty frame restarts from an exact zero: no rounding residue of doubles carries over.
+            // Subtracting doubles leaves rounding residue that would drift forever in a frame that never empties:
+            // once per frame turnover the sum is recomputed from the frame (amortised O(1) per row).
+            _evictedSinceExact = 0;
             _sum = T.Zero;
+            for (var i = 0; i < _values.Count; i++)
+            {
+                if (_present[i])
+                {
+                    _sum += _values[i];
+                }
+            }
         }
     }
 
@@ -191,6 +201,7 @@ internal sealed class OverSum<T>(AggregateSpec spec, bool bounded) : OverAccumul
     {
         WriteOne(writer, _sum);
         writer.WriteInt64(_count);
+        writer.WriteInt32(_evictedSinceExact);
         writer.WriteValues<T>(_values is null ? [] : _values.ToArray());
         writer.WriteValues<bool>(_present is null ? [] : _present.ToArray());
     }
@@ -199,6 +210,7 @@ internal sealed class OverSum<T>(AggregateSpec spec, bool bounded) : OverAccumul
     {
         _sum = reader.ReadValues<T>()[0];
         _count = reader.ReadInt64();
+        _evictedSinceExact = reader.ReadInt32();
         var values = reader.ReadValues<T>();
         var present = reader.ReadValues<bool>();
         _values?.Load(values);

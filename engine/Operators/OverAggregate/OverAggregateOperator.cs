@@ -11,8 +11,8 @@ namespace Streams.Engine.Operators.OverAggregate;
 /// time, then, in time order per partition, each is emitted once followed by the aggregates over its frame. Rows of
 /// equal time keep their arrival order; under RANGE they are peers and all see the frame that includes every one of
 /// them. Rows at or below the watermark when they arrive are late and go to <see cref="LateTag"/>.
-/// Held rows live in pooled batches of the input schema, referenced from a flat array of (time, key, arrival) entries
-/// that is sorted when the watermark moves, so the steady state allocates nothing per row.
+/// Held rows live in pooled batches of the input schema, referenced from a binary heap of (time, key, arrival) entries,
+/// so a watermark pops exactly the rows it releases, in emission order, and the steady state allocates nothing per row.
 /// </summary>
 public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOperator, IDisposable
 {
@@ -25,7 +25,8 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
     private readonly List<OverPartition?> _partitions = [];
     private readonly bool _peersShareFrame;
 
-    // Held rows: entries point into _store batches; _storeRemaining counts each batch's rows not yet emitted.
+    // Held rows: a binary min-heap of entries in emission order (time, partition, arrival) pointing into _store
+    // batches; _storeRemaining counts each batch's rows not yet emitted.
     private PendingRow[] _pending = new PendingRow[1024];
     private int _pendingCount;
     private PendingRow[] _ready = new PendingRow[1024];
@@ -33,7 +34,6 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
     private int[] _storeRemaining = new int[16];
     private readonly Stack<int> _freeSlots = new();
     private int _appendSlot = -1;
-    private long _minPendingTs = long.MaxValue;
     private long _watermark = long.MinValue;
     private long _arrivals;
 
@@ -83,6 +83,13 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
         {
             if (_ids[i] < 0)
             {
+                continue;
+            }
+
+            if (batch.HasRowKinds && batch.KindOf(i) != RowKind.Insert)
+            {
+                // A retraction cannot be taken back from rows already emitted with their aggregates.
+                output.EmitError(batch, i, "OVER aggregates take insert-only input; got a " + batch.KindOf(i) + " row");
                 continue;
             }
 
@@ -142,7 +149,6 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
         }
 
         _pendingCount = 0;
-        _minPendingTs = long.MaxValue;
     }
 
     /// <summary>Copies the kept rows into the held-row batches and records an entry per row.</summary>
@@ -154,17 +160,11 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
             var target = AppendTarget();
             var take = Math.Min(rows.Length, target.Capacity - target.Count);
             var chunk = rows[..take];
-            EnsurePending(_pendingCount + take);
             var first = target.Count;
             for (var j = 0; j < take; j++)
             {
                 var row = chunk[j];
-                var t = ts[row];
-                _pending[_pendingCount++] = new PendingRow(t, _arrivals++, _ids[row], _appendSlot, first + j);
-                if (t < _minPendingTs)
-                {
-                    _minPendingTs = t;
-                }
+                Push(new PendingRow(ts[row], _arrivals++, _ids[row], _appendSlot, first + j));
             }
 
             BatchGather.Append(batch, chunk, target);
@@ -222,7 +222,7 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
     /// <summary>Emits, in time order, every held row at or below <paramref name="limit"/> with its aggregates.</summary>
     private void Fire(long limit, IOperatorOutput output)
     {
-        if (_minPendingTs > limit)
+        if (_pendingCount == 0 || _pending[0].Ts > limit)
         {
             return;
         }
@@ -233,26 +233,12 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
         }
 
         var ready = 0;
-        var kept = 0;
-        var min = long.MaxValue;
-        for (var i = 0; i < _pendingCount; i++)
+        while (_pendingCount > 0 && _pending[0].Ts <= limit)
         {
-            var p = _pending[i];
-            if (p.Ts <= limit)
-            {
-                _ready[ready++] = p;
-            }
-            else
-            {
-                _pending[kept++] = p;
-                min = Math.Min(min, p.Ts);
-            }
+            _ready[ready++] = Pop();
         }
 
-        _pendingCount = kept;
-        _minPendingTs = min;
         var rows = _ready.AsSpan(0, ready);
-        rows.Sort(PendingOrder);
         Emit(rows, output);
         foreach (var p in rows)
         {
@@ -263,10 +249,69 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
         }
     }
 
+    private void Push(PendingRow row)
+    {
+        EnsurePending(_pendingCount + 1);
+        var i = _pendingCount++;
+        while (i > 0)
+        {
+            var parent = (i - 1) >> 1;
+            if (Before(_pending[parent], row))
+            {
+                break;
+            }
+
+            _pending[i] = _pending[parent];
+            i = parent;
+        }
+
+        _pending[i] = row;
+    }
+
+    private PendingRow Pop()
+    {
+        var top = _pending[0];
+        var last = _pending[--_pendingCount];
+        var i = 0;
+        while (true)
+        {
+            var child = (2 * i) + 1;
+            if (child >= _pendingCount)
+            {
+                break;
+            }
+
+            if (child + 1 < _pendingCount && Before(_pending[child + 1], _pending[child]))
+            {
+                child++;
+            }
+
+            if (Before(last, _pending[child]))
+            {
+                break;
+            }
+
+            _pending[i] = _pending[child];
+            i = child;
+        }
+
+        if (_pendingCount > 0)
+        {
+            _pending[i] = last;
+        }
+
+        return top;
+    }
+
+    /// <summary>Emission order: time, then partition (so RANGE peers are adjacent), then arrival.</summary>
+    private static bool Before(in PendingRow x, in PendingRow y) =>
+        x.Ts != y.Ts ? x.Ts < y.Ts : x.Key != y.Key ? x.Key < y.Key : x.Arrival < y.Arrival;
+
     private void Emit(ReadOnlySpan<PendingRow> rows, IOperatorOutput output)
     {
         var inputColumns = _input.Count;
         ColumnBatch? outBatch = null;
+        var first = 0;
         var start = 0;
         while (start < rows.Length)
         {
@@ -293,21 +338,15 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
                 {
                     if (outBatch is not null)
                     {
-                        output.Emit(outBatch);
+                        Flush(outBatch, rows[first..i], output);
                     }
 
                     outBatch = _pool.Rent(_outputSchema, _batchSize);
+                    first = i;
                 }
 
-                var source = _store[rows[i].Slot]!;
-                var outRow = outBatch.Count;
-                for (var c = 0; c < inputColumns; c++)
-                {
-                    source.Columns[c].CopyRowTo(rows[i].Row, outBatch.Columns[c], outRow);
-                }
-
-                partition.Write(outBatch, outRow, inputColumns);
-                outBatch.Count = outRow + 1;
+                partition.Write(outBatch, outBatch.Count, inputColumns);
+                outBatch.Count++;
             }
 
             start = end;
@@ -315,7 +354,50 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
 
         if (outBatch is not null)
         {
-            output.Emit(outBatch);
+            Flush(outBatch, rows[first..], output);
+        }
+    }
+
+    /// <summary>Copies the input columns of <paramref name="rows"/> (the output rows, in order) a column at a time, then emits.</summary>
+    private void Flush(ColumnBatch outBatch, ReadOnlySpan<PendingRow> rows, IOperatorOutput output)
+    {
+        for (var c = 0; c < _input.Count; c++)
+        {
+            switch (outBatch.Columns[c])
+            {
+                case Column<long> t: Gather(t, rows, c); break;
+                case Column<int> t: Gather(t, rows, c); break;
+                case Column<double> t: Gather(t, rows, c); break;
+                case Column<bool> t: Gather(t, rows, c); break;
+                case Column<decimal> t: Gather(t, rows, c); break;
+                case Column<string?> t: Gather(t, rows, c); break;
+                default: throw new NotSupportedException("cannot copy a column of " + outBatch.Columns[c].Type);
+            }
+        }
+
+        output.Emit(outBatch);
+    }
+
+    private void Gather<T>(Column<T> target, ReadOnlySpan<PendingRow> rows, int column)
+    {
+        var values = target.Values;
+        var slot = -1;
+        Column<T> source = null!;
+        for (var i = 0; i < rows.Length; i++)
+        {
+            // Consecutive rows mostly come from the same held batch: look its column up once per run.
+            if (rows[i].Slot != slot)
+            {
+                slot = rows[i].Slot;
+                source = (Column<T>)_store[slot]!.Columns[column];
+            }
+
+            var row = rows[i].Row;
+            values[i] = source.Values[row];
+            if (source.IsNull(row))
+            {
+                target.SetNull(i);
+            }
         }
     }
 
@@ -331,17 +413,4 @@ public sealed partial class OverAggregateOperator : IOperator, ICheckpointableOp
 
     /// <summary>A held row: its time, arrival number and partition, and where its values are.</summary>
     private readonly record struct PendingRow(long Ts, long Arrival, int Key, int Slot, int Row);
-
-    /// <summary>Time, then partition (so peers are adjacent), then arrival; a cached delegate, so sorting allocates nothing.</summary>
-    private static readonly Comparison<PendingRow> PendingOrder = static (x, y) =>
-    {
-        var c = x.Ts.CompareTo(y.Ts);
-        if (c != 0)
-        {
-            return c;
-        }
-
-        c = x.Key.CompareTo(y.Key);
-        return c != 0 ? c : x.Arrival.CompareTo(y.Arrival);
-    };
 }

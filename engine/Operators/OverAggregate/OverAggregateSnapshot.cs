@@ -64,7 +64,6 @@ public sealed partial class OverAggregateOperator
 
         Dispose();
         var held = reader.ReadInt32();
-        EnsurePending(held);
         for (var i = 0; i < held; i++)
         {
             var ts = reader.ReadInt64();
@@ -79,8 +78,7 @@ public sealed partial class OverAggregateOperator
 
             target.Count = row + 1;
             _storeRemaining[_appendSlot]++;
-            _pending[_pendingCount++] = new PendingRow(ts, arrival, key, _appendSlot, row);
-            _minPendingTs = Math.Min(_minPendingTs, ts);
+            Push(new PendingRow(ts, arrival, key, _appendSlot, row));
         }
     }
 }

@@ -1,20 +1,18 @@
 using System.Runtime.CompilerServices;
+using Streams.Engine.Operators.Aggregates;
 using Streams.Engine.Runtime.Exchange;
 
 namespace Streams.Engine.Operators.WindowAggregate;
 
 /// <summary>
 /// Interns non-NULL BIGINT keys as dense ids 0..Count-1 and remembers, per id, the downstream task the hash exchange
-/// sends the key to. Small non-negative keys (ids, codes) are found by indexing an array; others by open addressing
-/// on the key. It only grows; its owner calls <see cref="Clear"/> when it holds no state that uses the ids.
+/// sends the key to. Small non-negative keys (ids, codes) are found by indexing an array (<see cref="DirectKeyIndex"/>);
+/// others by open addressing on the key. It only grows; its owner calls <see cref="Clear"/> when it holds no state that uses the ids.
 /// </summary>
 internal sealed class LongKeyTable
 {
-    /// <summary>Keys below this bound may use the direct array (at most 1 MiB of ints).</summary>
-    private const long DirectLimit = 1 << 18;
-
     private readonly int _targets;
-    private int[] _direct = [];
+    private DirectKeyIndex _direct;
     private int[] _slots = new int[1024];
     private long[] _keys = new long[256];
     private int[] _targetOf = new int[256];
@@ -42,23 +40,14 @@ internal sealed class LongKeyTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int IdOf(long key)
     {
-        var direct = _direct;
-        if ((ulong)key < (ulong)direct.Length)
-        {
-            var d = direct[key];
-            if (d != 0)
-            {
-                return d - 1;
-            }
-        }
-
-        return IdOfHashed(key);
+        var id = _direct.Find(key);
+        return id >= 0 ? id : IdOfHashed(key);
     }
 
     /// <summary>Forgets every key.</summary>
     public void Clear()
     {
-        Array.Clear(_direct);
+        _direct.Clear();
         Array.Clear(_slots);
         Count = 0;
     }
@@ -88,29 +77,8 @@ internal sealed class LongKeyTable
             h = (h + 1) & mask;
         }
 
-        if ((ulong)key < DirectLimit)
-        {
-            RememberDirect(key, id);
-        }
-
+        _direct.Remember(key, id, Count);
         return id;
-    }
-
-    private void RememberDirect(long key, int id)
-    {
-        if (key >= _direct.Length)
-        {
-            // Grow only while the array stays within a small multiple of the keys it serves: sparse keys keep hashing.
-            var size = (int)Math.Max(1024, System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)key + 1));
-            if (size > 4 * Count + 4096)
-            {
-                return;
-            }
-
-            Array.Resize(ref _direct, size);
-        }
-
-        _direct[key] = id + 1;
     }
 
     private int Add(long key, int slot)

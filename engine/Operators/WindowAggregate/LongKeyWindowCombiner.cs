@@ -40,9 +40,16 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
     private readonly Stack<Slice> _spareSlices = new();
     private readonly ColumnBatch?[] _out;
 
+    // Per downstream task: rows written into its open batch, and that batch's value arrays (all partial columns are BIGINT/TIMESTAMP).
+    private readonly int[] _outRows;
+    private readonly long[][][] _outValues;
+
     // Per aggregate: its input column (-1 for COUNT(*)) and, per cell, the rows it left out (NULL input, SUM overflow).
     private readonly int[] _inputs;
     private readonly bool[] _isSum;
+
+    // The aggregate index of the only SUM (the one-pass path takes it), or -1.
+    private readonly int _onlySum;
     private readonly long[][] _sums;
     private readonly long[][] _missing;
 
@@ -81,8 +88,11 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
         _offset = spec.Window.OffsetMs;
         _keys = new LongKeyTable(_targets);
         _out = new ColumnBatch?[_targets];
+        _outRows = new int[_targets];
+        _outValues = Enumerable.Range(0, _targets).Select(_ => new long[_partialSchema.Count][]).ToArray();
         _inputs = spec.Aggregates.Select(a => a.Kind == AggregateKind.CountStar ? -1 : a.InputColumn).ToArray();
         _isSum = spec.Aggregates.Select(a => a.Kind == AggregateKind.Sum).ToArray();
+        _onlySum = _isSum.Count(x => x) == 1 ? Array.IndexOf(_isSum, true) : -1;
         _sums = spec.Aggregates.Select(a => a.Kind == AggregateKind.Sum ? new long[1024] : []).ToArray();
         _missing = spec.Aggregates.Select(_ => new long[1024]).ToArray();
     }
@@ -111,10 +121,13 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
             _keys.Clear();
         }
 
-        var lateCount = AssignCells(batch, output);
+        var sum = _onlySum;
+        var fused = sum >= 0 && !batch.HasFiltered && !batch.Columns[_timeColumn].HasNulls && !batch.Columns[_keyColumn].HasNulls
+            && !batch.Columns[_inputs[sum]].HasNulls;
+        var lateCount = fused ? AssignCellsAndSum(batch, sum, output) : AssignCells(batch, output);
         for (var a = 0; a < _inputs.Length; a++)
         {
-            if (_isSum[a])
+            if (_isSum[a] && !fused)
             {
                 AddSum(batch, a, output);
             }
@@ -229,6 +242,90 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
         return lateCount;
     }
 
+    /// <summary>
+    /// <see cref="AssignCells"/> and <see cref="AddSum"/> in one pass, for the common shape: one SUM, no filtered rows and
+    /// no NULL event time, key or SUM input.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int AssignCellsAndSum(ColumnBatch batch, int sum, IOperatorOutput output)
+    {
+        var n = batch.Count;
+        var ts = batch.ColumnAt<long>(_timeColumn).Values;
+        var keyValues = batch.ColumnAt<long>(_keyColumn).Values;
+        var values = batch.ColumnAt<long>(_inputs[sum]).Values;
+        var cellOfRow = _cellOfRow;
+        var keys = _keys;
+        var sliceLength = _sliceLength;
+        var currentStart = long.MinValue;
+        var lateSlice = false;
+        Slice? slice = null;
+        int[] cellOf = [];
+        var rows = _rows;
+        var sums = _sums[sum];
+        var lateCount = 0;
+        if (n > ts.Length || n > keyValues.Length || n > values.Length || n > cellOfRow.Length)
+        {
+            ThrowShortColumns();
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            var t = ts[i];
+            if ((ulong)(t - currentStart) >= (ulong)sliceLength)
+            {
+                if (!EventTime.IsValid(t))
+                {
+                    RejectTimestamp(batch, i, output);
+                    cellOfRow[i] = -1;
+                    continue;
+                }
+
+                currentStart = FloorTo(t, sliceLength);
+                lateSlice = IsLate(currentStart);
+                slice = lateSlice ? null : SliceAt(currentStart);
+                cellOf = slice?.CellOf ?? [];
+            }
+
+            if (lateSlice)
+            {
+                _late[lateCount++] = i;
+                cellOfRow[i] = -1;
+                continue;
+            }
+
+            var id = keys.IdOf(keyValues[i]);
+            if ((uint)id >= (uint)cellOf.Length)
+            {
+                slice!.EnsureKeys(keys.Count);
+                cellOf = slice.CellOf;
+            }
+
+            var cell = cellOf[id];
+            if (cell < 0)
+            {
+                cell = NewCell(slice!, id);
+                rows = _rows;
+                sums = _sums[sum];
+            }
+
+            rows[cell]++;
+            cellOfRow[i] = cell;
+            var x = sums[cell];
+            var y = values[i];
+            var r = x + y;
+            if (((x ^ r) & (y ^ r)) < 0)
+            {
+                _missing[sum][cell]++;
+                Overflow(batch, i, sum, output);
+                continue;
+            }
+
+            sums[cell] = r;
+        }
+
+        return lateCount;
+    }
+
     /// <summary>Adds SUM input column of aggregate <paramref name="a"/> into the cells, a column at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AddSum(ColumnBatch batch, int a, IOperatorOutput output)
@@ -295,60 +392,52 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
         var keyValues = _keys.Keys;
         var targetOf = _keys.TargetOf;
         var aggregates = _inputs.Length;
+        var rows = _rows;
+        var sums = _sums;
+        var missing = _missing;
+        var isSum = _isSum;
+        var outRows = _outRows;
+        var outValues = _outValues;
         for (var c = 0; c < _cells; c++)
         {
             var id = _cellKey[c];
             var isNull = id == NullKey;
             var t = isNull ? _keys.NullTarget : targetOf[id];
-            var batch = _out[t];
-            if (batch is null || batch.IsFull)
+            var row = outRows[t];
+            var values = outValues[t];
+            if (_out[t] is null || row == _batchSize)
             {
-                if (batch is not null)
-                {
-                    Emit(batch, t, output);
-                }
-
-                _out[t] = batch = _pool.Rent(_partialSchema, _batchSize);
+                values = NextBatch(t, output);
+                row = 0;
             }
 
-            var row = batch.Count++;
+            outRows[t] = row + 1;
             var slice = _cellSlice[c];
-            var columns = batch.Columns;
-            var key = (Column<long>)columns[0];
-            if (isNull)
-            {
-                key.Values[row] = 0;
-                key.SetNull(row);
-            }
-            else
-            {
-                key.Values[row] = keyValues[id];
-            }
-
-            ((Column<long>)columns[1]).Values[row] = slice.Start;
-            ((Column<long>)columns[2]).Values[row] = slice.Start + _sliceLength;
-            var rowsOfCell = _rows[c];
+            values[0][row] = isNull ? 0 : keyValues[id];
+            values[1][row] = slice.Start;
+            values[2][row] = slice.Start + _sliceLength;
+            var taken = rows[c];
             for (var a = 0; a < aggregates; a++)
             {
-                var taken = rowsOfCell - _missing[a][c];
-                var target = (Column<long>)columns[3 + a];
-                if (!_isSum[a])
+                var n = taken - missing[a][c];
+                if (!isSum[a])
                 {
-                    target.Values[row] = taken;
+                    values[3 + a][row] = n;
                 }
-                else if (taken == 0)
+                else if (n == 0)
                 {
-                    target.Values[row] = 0;
-                    target.SetNull(row);
+                    values[3 + a][row] = 0;
+                    _out[t]!.Columns[3 + a].SetNull(row);
                 }
                 else
                 {
-                    target.Values[row] = _sums[a][c];
+                    values[3 + a][row] = sums[a][c];
                 }
             }
 
             if (isNull)
             {
+                _out[t]!.Columns[0].SetNull(row);
                 slice.NullCell = -1;
             }
             else
@@ -361,6 +450,7 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
         {
             if (_out[t] is { } batch)
             {
+                batch.Count = outRows[t];
                 _out[t] = null;
                 Emit(batch, t, output);
             }
@@ -390,6 +480,27 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
     {
         batch.SetExchangeTarget(target, _targets);
         output.Emit(batch);
+    }
+
+    /// <summary>Sends task <paramref name="target"/>'s full batch on (if any) and starts a new one; returns its value arrays.</summary>
+    private long[][] NextBatch(int target, IOperatorOutput output)
+    {
+        if (_out[target] is { } full)
+        {
+            full.Count = _outRows[target];
+            Emit(full, target, output);
+        }
+
+        var batch = _pool.Rent(_partialSchema, _batchSize);
+        _out[target] = batch;
+        _outRows[target] = 0;
+        var values = _outValues[target];
+        for (var c = 0; c < values.Length; c++)
+        {
+            values[c] = batch.ColumnAt<long>(c).Values;
+        }
+
+        return values;
     }
 
     private int NewCell(Slice slice, int id)

@@ -19,7 +19,7 @@ internal sealed partial class TwoPhaseWindowAggregateOperator : ITwoInputOperato
     private readonly OutputTag _lateTag;
     private int[] _rows = [];
 
-    public TwoPhaseWindowAggregateOperator(Schema input, WindowAggregateSpec spec, Schema partialSchema, OutputTag lateTag, BatchPool pool, int batchSize, Schema outputSchema)
+    public TwoPhaseWindowAggregateOperator(WindowAggregateSpec spec, Schema partialSchema, OutputTag lateTag, BatchPool pool, int batchSize, Schema outputSchema)
     {
         _spec = spec;
         _partialSchema = partialSchema;

@@ -29,7 +29,11 @@ public sealed partial class WindowAggregateOperator : IOperator
     private int[] _late = [];
     private int[] _mergeSlotByKey = [];
     private int[] _slotScratch = [];
+    private int[] _mergeFrom = [];
+    private int[] _mergeInto = [];
     private readonly List<int> _mergeKeys = [];
+    private readonly List<long> _expired = [];
+    private long _emittedWatermark = long.MinValue;
     private readonly bool _combiner;
     private readonly int _fusedKeyColumn;
     private readonly CountAccumulator[] _fusedCounts = [];
@@ -367,11 +371,13 @@ public sealed partial class WindowAggregateOperator : IOperator
             _state.Watermark = watermark;
             if (!_combiner)
             {
-                Fire(watermark, output);
+                Fire(watermark, output, progress: true);
+                ForgetFiredKeys();
             }
         }
 
         output.EmitWatermark(watermark);
+        _emittedWatermark = Math.Max(_emittedWatermark, watermark);
     }
 
     /// <inheritdoc />
@@ -381,6 +387,45 @@ public sealed partial class WindowAggregateOperator : IOperator
         {
             Fire(long.MaxValue, output);
         }
+    }
+
+    /// <summary>
+    /// The key table only grows while keys arrive; once it holds twice the keys it had after the last clean-up, keep only
+    /// the keys of open slices (the rest belong to fired windows), so ever-new keys (auction ids) do not pile up.
+    /// Amortised O(1) per key: each clean-up costs the live keys and happens after the table doubled.
+    /// </summary>
+    private void ForgetFiredKeys()
+    {
+        var keys = _state.Keys;
+        if (keys.Count < Math.Max(4096, 2 * _state.KeysAfterLastForget))
+        {
+            return;
+        }
+
+        var remap = new int[keys.Count];
+        var live = new List<int>();
+        foreach (var (_, slice) in _state.Slices)
+        {
+            foreach (var id in slice.KeyIds)
+            {
+                if (remap[id] == 0)
+                {
+                    remap[id] = 1;
+                    live.Add(id);
+                }
+            }
+        }
+
+        keys.Retain(live, remap);
+        foreach (var (_, slice) in _state.Slices)
+        {
+            slice.Renumber(remap, live.Count);
+        }
+
+        // Spare slices and the merge scratch are sized by the old key count: let them be rebuilt at the new size.
+        _state.SpareSlices.Clear();
+        _mergeSlotByKey = [];
+        _state.KeysAfterLastForget = live.Count;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -430,6 +475,9 @@ public sealed partial class WindowAggregateOperator : IOperator
         return slice;
     }
 
+    /// <summary>Keys in the key table (tests: fired windows' keys are forgotten).</summary>
+    internal int KeyCount => _state.Keys.Count;
+
     /// <summary>The slice length: gcd(size, slide).</summary>
     internal long SliceLength => _sliceLength;
 
@@ -454,10 +502,10 @@ public sealed partial class WindowAggregateOperator : IOperator
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Fire(long watermark, IOperatorOutput output)
+    private void Fire(long watermark, IOperatorOutput output, bool progress = false)
     {
         ColumnBatch? result = null;
-        var expired = new List<long>();
+        var expired = _expired;
         while (_state.Slices.Count > 0)
         {
             var minStart = FirstKey(_state.Slices);
@@ -491,6 +539,17 @@ public sealed partial class WindowAggregateOperator : IOperator
             foreach (var s in expired)
             {
                 ReleaseSlice(s);
+            }
+
+            var end = start + _size - 1;
+            if (progress && result is { Count: > 0 } && end > _emittedWatermark && end < watermark)
+            {
+                // A watermark that fires many windows (end of input, an idle source catching up) announces each one as
+                // it goes, so downstream windows and window joins free a window's rows before the next one arrives.
+                output.Emit(result);
+                result = null;
+                output.EmitWatermark(end);
+                _emittedWatermark = end;
             }
         }
 
@@ -535,8 +594,17 @@ public sealed partial class WindowAggregateOperator : IOperator
                 continue;
             }
 
-            foreach (var id in slice.KeyIds)
+            // Pane by pane, a column at a time: pair each key's pane slot with its window slot, then merge all pairs.
+            var paneKeys = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(slice.KeyIds);
+            if (_mergeFrom.Length < paneKeys.Length)
             {
+                _mergeFrom = new int[Math.Max(paneKeys.Length, _mergeFrom.Length * 2)];
+                _mergeInto = new int[_mergeFrom.Length];
+            }
+
+            for (var j = 0; j < paneKeys.Length; j++)
+            {
+                var id = paneKeys[j];
                 var merged = _mergeSlotByKey[id];
                 if (merged < 0)
                 {
@@ -545,8 +613,11 @@ public sealed partial class WindowAggregateOperator : IOperator
                     keys.Add(id);
                 }
 
-                _state.Slots.Merge(slice.SlotByKey[id], merged);
+                _mergeFrom[j] = slice.SlotByKey[id];
+                _mergeInto[j] = merged;
             }
+
+            _state.Slots.MergeMany(_mergeFrom.AsSpan(0, paneKeys.Length), _mergeInto.AsSpan(0, paneKeys.Length));
         }
 
         var ids = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(keys);

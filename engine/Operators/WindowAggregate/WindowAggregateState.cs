@@ -36,6 +36,9 @@ internal sealed class WindowAggregateState
     /// <summary>The start of the last window that fired (windows fire in start order).</summary>
     public long LastFiredStart { get; set; } = long.MinValue;
 
+    /// <summary>Keys in the table right after it last forgot the keys of fired windows.</summary>
+    public int KeysAfterLastForget { get; set; }
+
     /// <summary>The last watermark seen.</summary>
     public long Watermark { get; set; } = long.MinValue;
 
@@ -61,6 +64,20 @@ internal sealed class WindowAggregateState
 
         /// <summary>The key ids present, in first-seen order.</summary>
         public List<int> KeyIds { get; } = [];
+
+        /// <summary>Renumbers the slice's key ids after the key table forgot keys (<paramref name="remap"/>: old id → new id).</summary>
+        public void Renumber(int[] remap, int keyCount)
+        {
+            var slots = Fill(new int[Math.Max(64, keyCount)]);
+            for (var i = 0; i < KeyIds.Count; i++)
+            {
+                var id = remap[KeyIds[i]];
+                slots[id] = SlotByKey[KeyIds[i]];
+                KeyIds[i] = id;
+            }
+
+            SlotByKey = slots;
+        }
 
         public void EnsureKeys(int keys)
         {

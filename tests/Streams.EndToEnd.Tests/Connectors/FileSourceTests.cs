@@ -188,7 +188,7 @@ public sealed class FileSourceTests
     public void The_catalog_registers_every_connector()
     {
         var registry = ConnectorCatalog.RegisterAll(new ConnectorRegistry());
-        Assert.Equal(["arrow", "blackhole", "file", "log", "nexmark", "print"], registry.Names);
+        Assert.Equal(["arrow", "blackhole", "datagen", "file", "log", "nexmark", "print"], registry.Names);
         Assert.True(registry.TryGet("FILE", out var file));
         Assert.IsType<FileConnectorFactory>(file);
     }

@@ -191,6 +191,10 @@ public sealed class FlinkCompatibilityTests : IClassFixture<FlinkCompatibilityTe
                 HOP(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '5' MINUTES, INTERVAL '10' MINUTES))
               GROUP BY window_start, window_end;
             """, "08:00:00|08:10:00|11", "08:05:00|08:15:00|15", "08:10:00|08:20:00|10", "08:15:00|08:25:00|6") },
+        { "tvf_hop_select_star", Rows(BidDdl + "SELECT item, window_start, window_end FROM TABLE(HOP(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '5' MINUTES, INTERVAL '10' MINUTES)) WHERE item IN ('C', 'B');",
+            "C|08:00:00|08:10:00", "C|08:05:00|08:15:00", "B|08:05:00|08:15:00", "B|08:10:00|08:20:00") },
+        { "tvf_cumulate_select_star", Rows(BidDdl + "SELECT * FROM TABLE(CUMULATE(TABLE Bid, DESCRIPTOR(bidtime), INTERVAL '2' MINUTES, INTERVAL '10' MINUTES)) WHERE item = 'D';",
+            "08:09:00|5|D|supplier2|08:00:00|08:10:00|08:09:59.999") },
         { "tvf_cumulate_sum", Rows(BidDdl + """
             SELECT window_start, window_end, SUM(price)
               FROM TABLE(
@@ -290,6 +294,8 @@ public sealed class FlinkCompatibilityTests : IClassFixture<FlinkCompatibilityTe
         { "not_in_subquery", Rows(OrdersDdl + "SELECT id, name FROM customers WHERE id NOT IN (SELECT customer_id FROM orders);", "5|Dave") },
         { "exists_correlated", Rows(OrdersDdl + "SELECT name FROM customers c WHERE EXISTS (SELECT * FROM orders o WHERE o.customer_id = c.id AND o.amount > 3);", "Bob", "Carol") },
         { "not_exists_correlated", Rows(OrdersDdl + "SELECT name FROM customers c WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id AND o.amount > 3);", "Alice", "Dave") },
+        { "scalar_subquery", Rows(OrdersDdl + "SELECT order_id FROM orders WHERE amount > (SELECT AVG(amount) FROM orders);", "2", "4", "6") },
+        { "correlated_scalar_subquery", Rows(OrdersDdl + "SELECT product, order_id FROM orders o WHERE amount = (SELECT MAX(amount) FROM orders i WHERE i.product = o.product);", "apple|6", "pear|2", "plum|4") },
         { "cte", Rows(OrdersDdl + "WITH big AS (SELECT * FROM orders WHERE amount >= 4) SELECT product, COUNT(*) AS n FROM big GROUP BY product;", "pear|1", "plum|1", "apple|1") },
         { "cte_chain", Rows(OrdersDdl + """
             WITH per_customer AS (
@@ -419,6 +425,20 @@ public sealed class FlinkCompatibilityTests : IClassFixture<FlinkCompatibilityTe
             """, "1|x", "2|y") },
         { "select_without_from", Rows("SELECT 1 + 1 AS two, UPPER('flink') AS name, CURRENT_TIMESTAMP IS NOT NULL AS has_time;", "2|FLINK|true") },
         { "explain_changelog_mode", new(OrdersDdl + "EXPLAIN CHANGELOG_MODE SELECT product, COUNT(*) FROM orders GROUP BY product;", null, Output: null) { Explains = true } },
+        { "insert_with_column_list", Written("out_columns", OrdersDdl + """
+            CREATE TABLE sink (order_id INT, note STRING, amount BIGINT) WITH ('connector' = 'filesystem', 'path' = 'out_columns', 'format' = 'json');
+            INSERT INTO sink (amount, order_id) SELECT amount, order_id FROM orders WHERE product = 'plum';
+            """, "4|null|7") },
+        { "scalar_subquery_in_select", Rows(OrdersDdl + "SELECT order_id, amount * 100 / (SELECT SUM(amount) FROM orders) AS pct FROM orders WHERE order_id <= 2;", "1|13", "2|22") },
+        { "over_range_aggregate", Rows(OrdersDdl + """
+            SELECT order_id, amount,
+              SUM(amount) OVER (
+                PARTITION BY product
+                ORDER BY order_time
+                RANGE BETWEEN INTERVAL '1' HOUR PRECEDING AND CURRENT ROW
+              ) AS one_hour_prod_amount_sum
+            FROM orders;
+            """, "1|3|3", "3|2|5", "6|4|9", "2|5|5", "5|1|6", "4|7|7") },
         { "set_statements_are_accepted", Rows(OrdersDdl + """
             SET 'execution.runtime-mode' = 'streaming';
             SET 'table.exec.mini-batch.enabled' = 'true';
@@ -441,6 +461,13 @@ public sealed class FlinkCompatibilityTests : IClassFixture<FlinkCompatibilityTe
         { "nexmark_row_type", Rejected("CREATE TABLE nexmark_table (event_type INT, person ROW<id BIGINT, name VARCHAR>) WITH ('connector' = 'nexmark');", "not supported: type ROW") },
         { "rank_top_n", Rejected(OrdersDdl + "SELECT * FROM (SELECT *, RANK() OVER (PARTITION BY product ORDER BY amount DESC) AS r FROM orders) WHERE r <= 2;", "not supported: RANK() OVER") },
         { "current_date", Rejected(OrdersDdl + "SELECT order_id FROM orders WHERE order_time > CURRENT_DATE;", "not supported: CURRENT_DATE") },
+        { "correlated_not_in", Rejected(OrdersDdl + "SELECT name FROM customers c WHERE id NOT IN (SELECT customer_id FROM orders o WHERE o.product = c.name);", "not supported: correlated NOT IN") },
+        { "as_of_outside_join", Rejected(OrdersDdl + "SELECT * FROM orders FOR SYSTEM_TIME AS OF order_time;", "not supported: FOR SYSTEM_TIME AS OF outside a join") },
+        { "processing_time_temporal_join", Rejected(OrdersDdl + """
+            CREATE TABLE rates_no_watermark (currency STRING, rate DOUBLE, PRIMARY KEY (currency) NOT ENFORCED)
+              WITH ('connector' = 'filesystem', 'path' = 'rates.json', 'format' = 'json');
+            SELECT o.order_id, r.rate FROM orders AS o JOIN rates_no_watermark FOR SYSTEM_TIME AS OF o.order_time AS r ON o.currency = r.currency;
+            """, "not supported: processing-time temporal joins") },
         { "metadata_column", Rejected("CREATE TABLE t (k STRING, ts TIMESTAMP(3) METADATA FROM 'timestamp') WITH ('connector' = 'kafka');", "not supported: METADATA columns") },
         { "match_recognize", Rejected(OrdersDdl + """
             SELECT * FROM orders

@@ -115,6 +115,43 @@ public class OverAggregateTests : PooledBatchTest
         Assert.Contains("event time 'ts' is NULL", Assert.Single(output.Errors));
     }
 
+    [Fact]
+    public void A_retraction_goes_to_the_dead_letters_instead_of_into_a_frame()
+    {
+        var op = new OverAggregateOperator(Events, new OverAggregateSpec(2, [0], OverFrame.UnboundedRows, Aggregates), new OutputTag("late", Events), Pool);
+        var output = new RecordingOutput();
+        var batch = Batch([1L, 5L, 100L], [1L, 5L, 100L]);
+        batch.SetKind(1, RowKind.Delete);
+        op.OnBatch(batch, output);
+        op.OnEndOfInput(output);
+        Assert.Equal(["1|5|100|1|1|5|5|5|5"], output.Rows);
+        Assert.Contains("insert-only", Assert.Single(output.Errors));
+    }
+
+    [Fact]
+    public void A_sliding_double_sum_does_not_drift_from_the_sum_of_its_frame()
+    {
+        // Huge and tiny values alternate: subtracting 1e15 back out leaves the small ones' rounding residue behind.
+        var schema = new Schema([new Field("k", DataType.Int64), new Field("v", DataType.Double), new Field("ts", DataType.Timestamp)], 2);
+        var op = new OverAggregateOperator(schema, new OverAggregateSpec(2, [0], OverFrame.Rows(2), [AggregateSpec.Sum(1, "s")]), new OutputTag("late", schema), Pool);
+        var output = new RecordingOutput();
+        var values = Enumerable.Range(0, 3000).Select(i => i % 3 == 0 && i < 2990 ? 1e15 : 0.1 * (i % 7)).ToArray();
+        var batch = Pool.Rent(schema, values.Length);
+        for (var i = 0; i < values.Length; i++)
+        {
+            batch.ColumnAt<long>(0).Values[i] = 1;
+            batch.ColumnAt<double>(1).Values[i] = values[i];
+            batch.ColumnAt<long>(2).Values[i] = i;
+        }
+
+        batch.Count = values.Length;
+        op.OnBatch(batch, output);
+        op.OnEndOfInput(output);
+        var last = double.Parse(output.Rows[^1].Split('|')[3], System.Globalization.CultureInfo.InvariantCulture);
+        var exact = values[^3] + values[^2] + values[^1];
+        Assert.True(Math.Abs(last - exact) <= 1e-9, $"sum {last} drifted from {exact}");
+    }
+
     [Theory]
     [InlineData("ROWS 3")]
     [InlineData("RANGE 40")]

@@ -27,6 +27,8 @@ public class ParserFuzzTests
         "SELECT auction FROM bids UNION ALL SELECT id FROM people;",
         "EXPLAIN SELECT x.auction, COUNT(*) FROM bids x, bids y WHERE x.auction = y.auction GROUP BY x.auction;",
         "SELECT `auction`, AVG(price) AS `avg` FROM bids GROUP BY `auction` ORDER BY 2 DESC LIMIT 5;",
+        "SELECT auction, price - AVG(price) OVER w, COUNT(*) OVER w FROM bids WINDOW w AS (PARTITION BY auction ORDER BY ts ROWS BETWEEN 3 PRECEDING AND CURRENT ROW);",
+        "SELECT bidder, SUM(price) OVER (PARTITION BY bidder ORDER BY ts RANGE BETWEEN INTERVAL '10' SECOND PRECEDING AND CURRENT ROW) FROM bids;",
     ];
 
     private static readonly string[] Vocabulary =
@@ -36,6 +38,7 @@ public class ParserFuzzTests
         "DESCRIPTOR", "(", ")", ",", ".", ";", "*", "+", "-", "/", "%", "=", "<>", "<", ">=", "||", "bids", "people", "auction", "price", "ts",
         "channel", "COUNT", "SUM", "OVER", "PARTITION", "ROW_NUMBER", "1", "2.5", "'x'", "`q`", "\"d\"", "--c\n", "/*", "*/", "CREATE", "STREAM",
         "WITH", "UNION", "ALL", "DISTINCT", "EXPLAIN", "INSERT", "INTO", "TRUE", "FALSE", "EXTRACT", "SUBSTRING", "FOR", "FILTER", "WATERMARK",
+        "ROWS", "RANGE", "PRECEDING", "FOLLOWING", "CURRENT", "ROW", "UNBOUNDED", "WINDOW", "w",
     ];
 
     [Fact]

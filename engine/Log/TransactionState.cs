@@ -65,8 +65,6 @@ internal sealed class TransactionState
 
     public IReadOnlyList<AbortedTransaction> Aborted => _aborted;
 
-    public bool TryGetOpen(long producerId, out OpenTransaction transaction) => _open.TryGetValue(producerId, out transaction);
-
     /// <summary>The control type and tag of a control batch (one record, value of <see cref="ControlValueSize"/> bytes).</summary>
     public static (ControlType Type, long Tag) ReadControl(ReadOnlySpan<byte> batch)
     {

@@ -54,9 +54,6 @@ public sealed class TransactionalProducer
             : (short)(newest + 1);
     }
 
-    /// <summary>True when this producer has an open transaction it began on <paramref name="log"/>.</summary>
-    public bool InTransaction(PartitionLog log) => _begun.Contains(log);
-
     /// <summary>Appends <paramref name="batch"/> to the producer's transaction on <paramref name="log"/>, beginning one when needed. Not synced: <see cref="Prepare"/> syncs.</summary>
     public AppendResult Send(PartitionLog log, RecordBatchBuilder batch)
     {

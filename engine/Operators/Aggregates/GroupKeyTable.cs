@@ -368,6 +368,9 @@ internal sealed partial class GroupKeyTable
 
         _nullId = _nullId < 0 ? -1 : remap[_nullId];
         Count = live.Count;
+
+        // The ids changed: small keys are indexed again as they are looked up.
+        _direct.Clear();
     }
 
     /// <summary>Writes the keys of ids[j] into row firstRow + j of the first key columns of <paramref name="target"/>.</summary>

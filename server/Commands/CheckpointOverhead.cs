@@ -83,6 +83,10 @@ internal static class CheckpointOverhead
             var medianOff = Median(off);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"median throughput: checkpoints on {medianOn / 1e6:N2} M events/s, off {medianOff / 1e6:N2} M events/s -> overhead {(medianOff - medianOn) / medianOff * 100:N1} %"));
+            // Each round runs on and off back to back, so a per-round ratio cancels the machine's drift between rounds.
+            var paired = on.Zip(off, (a, b) => (b - a) / b * 100).ToList();
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"paired per-round overhead: median {Median(paired):N1} % (rounds: {string.Join(", ", paired.Select(p => p.ToString("N1", CultureInfo.InvariantCulture)))})"));
             if (durations.Count > 0)
             {
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -97,7 +97,8 @@ public sealed class JobCheckpointingTests : IDisposable
                 resumedFromCheckpoint++;
             }
 
-            using var kill = new CancellationTokenSource(TimeSpan.FromMilliseconds(random.Next(30, 250)));
+            // The whole job takes ~150 ms on a quiet machine: kills land inside it there, and the delay grows with each kill so a loaded machine still finishes.
+            using var kill = new CancellationTokenSource(TimeSpan.FromMilliseconds(random.Next(20, 120) + (10 * kills)));
             try
             {
                 await checkpointing.RunAsync(job, kill.Token);

@@ -72,15 +72,9 @@ public sealed class LogSinkKillNineTests : IDisposable
     [Fact]
     public void A_tumbling_window_aggregate_into_a_log_sink_killed_20_times_commits_exactly_the_uninterrupted_output()
     {
-        var input = new StringBuilder();
-        for (var i = 0; i < Rows; i++)
-        {
-            // Mild disorder (within the 1 s watermark delay) so windows stay open across checkpoints and restarts.
-            var ts = i * 3L + (i * 7919L % 500);
-            input.Append(CultureInfo.InvariantCulture, $"{{\"id\":{i},\"k\":{i * 31 % 50},\"v\":{i % 97},\"ts\":{ts}}}\n");
-        }
+        var input = SqlKillHarness.DisorderedKeyedRows(Rows);
 
-        AssertExactlyOnce(new Dictionary<string, string> { ["in.ndjson"] = input.ToString(), ["q.sql"] = """
+        AssertExactlyOnce(new Dictionary<string, string> { ["in.ndjson"] = input, ["q.sql"] = """
             CREATE STREAM s (id BIGINT, k BIGINT, v BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH (connector = 'file', path = 'in.ndjson', format = 'json');
             CREATE TABLE out_t (window_start TIMESTAMP(3), k BIGINT, n BIGINT, total BIGINT, hi BIGINT) WITH (connector = 'log', topic = 'out', 'data-dir' = 'data', partitions = '2', fsync = 'never');
             INSERT INTO out_t SELECT window_start, k, COUNT(*) AS n, SUM(v) AS total, MAX(v) AS hi

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text;
 using Streams.Server.Commands;
 
 namespace Streams.EndToEnd.Tests.Checkpoints;
@@ -9,6 +11,22 @@ namespace Streams.EndToEnd.Tests.Checkpoints;
 /// </summary>
 internal static class SqlKillHarness
 {
+    /// <summary>
+    /// NDJSON rows {id, k (50 keys), v, ts}, with disorder inside a 1 s watermark delay, so windows and OVER rows
+    /// stay open across checkpoints and restarts.
+    /// </summary>
+    public static string DisorderedKeyedRows(int rows)
+    {
+        var input = new StringBuilder();
+        for (var i = 0; i < rows; i++)
+        {
+            var ts = i * 3L + (i * 7919L % 500);
+            input.Append(CultureInfo.InvariantCulture, $"{{\"id\":{i},\"k\":{i * 31 % 50},\"v\":{i % 97},\"ts\":{ts}}}\n");
+        }
+
+        return input.ToString();
+    }
+
     /// <summary>Starts the job in <paramref name="dir"/> (checkpoints every 100 ms, parallelism 2).</summary>
     public static Process Start(string dir)
     {

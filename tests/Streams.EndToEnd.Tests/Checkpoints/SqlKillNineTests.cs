@@ -90,17 +90,11 @@ public sealed class SqlKillNineTests : IDisposable
     [Fact]
     public void A_SQL_tumbling_window_aggregate_killed_with_SIGKILL_writes_exactly_the_uninterrupted_output()
     {
-        var input = new StringBuilder();
-        for (var i = 0; i < WindowRows; i++)
-        {
-            // Mild disorder (within the 1 s watermark delay) so windows stay open across checkpoints and restarts.
-            var ts = i * 3L + (i * 7919L % 500);
-            input.Append(CultureInfo.InvariantCulture, $"{{\"id\":{i},\"k\":{i * 31 % 50},\"v\":{i % 97},\"ts\":{ts}}}\n");
-        }
+        var input = SqlKillHarness.DisorderedKeyedRows(WindowRows);
 
         AssertKilledRunMatchesUninterrupted(dir =>
         {
-            File.WriteAllText(Path.Combine(dir, "in.ndjson"), input.ToString());
+            File.WriteAllText(Path.Combine(dir, "in.ndjson"), input);
             File.WriteAllText(Path.Combine(dir, "q.sql"), """
                 CREATE STREAM s (id BIGINT, k BIGINT, v BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH (connector = 'file', path = 'in.ndjson', format = 'json');
                 CREATE TABLE out_t (window_start TIMESTAMP(3), k BIGINT, n BIGINT, total BIGINT, hi BIGINT, kinds BIGINT) WITH (connector = 'file', path = 'out', format = 'json');
@@ -113,17 +107,11 @@ public sealed class SqlKillNineTests : IDisposable
     [Fact]
     public void A_SQL_OVER_aggregate_killed_with_SIGKILL_writes_exactly_the_uninterrupted_output()
     {
-        var input = new StringBuilder();
-        for (var i = 0; i < WindowRows; i++)
-        {
-            // Disorder within the 1 s watermark delay: rows wait for the watermark across checkpoints and restarts.
-            var ts = i * 3L + (i * 7919L % 500);
-            input.Append(CultureInfo.InvariantCulture, $"{{\"id\":{i},\"k\":{i * 31 % 50},\"v\":{i % 97},\"ts\":{ts}}}\n");
-        }
+        var input = SqlKillHarness.DisorderedKeyedRows(WindowRows);
 
         AssertKilledRunMatchesUninterrupted(dir =>
         {
-            File.WriteAllText(Path.Combine(dir, "in.ndjson"), input.ToString());
+            File.WriteAllText(Path.Combine(dir, "in.ndjson"), input);
             File.WriteAllText(Path.Combine(dir, "q.sql"), """
                 CREATE STREAM s (id BIGINT, k BIGINT, v BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH (connector = 'file', path = 'in.ndjson', format = 'json');
                 CREATE TABLE out_t (id BIGINT, n BIGINT, total BIGINT, hi BIGINT, lo BIGINT) WITH (connector = 'file', path = 'out', format = 'json');

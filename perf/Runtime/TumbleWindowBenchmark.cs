@@ -3,6 +3,7 @@ using Streams.Engine.Data;
 using Streams.Engine.Embedding;
 using Streams.Engine.Runtime;
 using Streams.Engine.Runtime.Sources;
+using Streams.Perf.Shared;
 
 namespace Streams.Perf.Runtime;
 
@@ -29,15 +30,8 @@ public class TumbleWindowBenchmark
     [GlobalSetup]
     public void Setup()
     {
-        _ts = new long[Events];
-        _key = new long[Events];
-        _price = new long[Events];
-        for (var i = 0; i < Events; i++)
-        {
-            _ts[i] = i;
-            _key[i] = (long)((ulong)i * 2654435761UL % Keys);
-            _price[i] = i % 997;
-        }
+        var workload = new TumbleWorkload(Events, Keys);
+        (_ts, _key, _price) = (workload.Ts, workload.Key, workload.Price);
     }
 
     [Benchmark(Baseline = true)]

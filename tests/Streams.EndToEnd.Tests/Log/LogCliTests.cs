@@ -127,6 +127,26 @@ public sealed class LogCliTests : IDisposable
     }
 
     [Fact]
+    public async Task A_bad_isolation_level_is_a_usage_error_naming_the_allowed_values_and_commits_nothing()
+    {
+        Assert.Equal(0, (await Streams(null, "topic", "create", "t")).Exit);
+        Assert.Equal(0, (await Streams("{\"a\":1}\n", "produce", "t")).Exit);
+        var bad = await Streams(null, "consume", "t", "--group", "g", "--from-beginning", "--isolation", "serializable");
+        Assert.Equal(2, bad.Exit);
+        Assert.Contains("--isolation 'serializable' is not an isolation level: use read_committed or read_uncommitted", bad.Err);
+        Assert.DoesNotContain("\"offset\"", bad.Out);
+
+        // Other usage errors exit 2 as well; a run that fails (unknown topic) stays 1.
+        Assert.Equal(2, (await Streams(null, "consume", "t")).Exit);
+        Assert.Equal(1, (await Streams(null, "consume", "missing", "--group", "g")).Exit);
+
+        // Nothing was consumed, so nothing was committed: the group still reads the record from the beginning.
+        var good = await Streams(null, "consume", "t", "--group", "g", "--from-beginning", "--isolation", "read_committed");
+        Assert.Equal(0, good.Exit);
+        Assert.Single(good.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
     public async Task FollowingConsumerInAnotherProcessSeesNewRecords()
     {
         await Streams(null, "topic", "create", "live", "--partitions", "2");

@@ -133,12 +133,25 @@ internal sealed class LogSinkWriter : ITransactionalSinkWriter
                 _slot = FreeSlot();
             }
 
-            _producers[_slot].Send(log, builder);
+            try
+            {
+                _producers[_slot].Send(log, builder);
+            }
+            catch (TransactionTimedOutException e)
+            {
+                throw TimedOut(e);
+            }
+
             _touched[partition] = true;
         }
 
         builder.Clear();
     }
+
+    /// <summary>A transaction outlived its timeout while the job ran: the log's reason plus the knob to turn.</summary>
+    private ConnectorException TimedOut(TransactionTimedOutException e) => new(
+        $"log sink '{_transactionalId}': {e.Message}. A checkpoint's transaction stays open for a checkpoint interval plus the time the " +
+        $"checkpoint takes to complete: raise 'transaction.timeout.ms' (now {_transactions.TimeoutMs} ms) or checkpoint more often", e);
 
     private int FreeSlot()
     {
@@ -176,9 +189,16 @@ internal sealed class LogSinkWriter : ITransactionalSinkWriter
         }
 
         var partitions = Enumerable.Range(0, _touched.Length).Where(p => _touched[p]).ToArray();
-        foreach (var p in partitions)
+        try
         {
-            _producers[_slot].Prepare(_topic.Partitions[p], checkpointId);
+            foreach (var p in partitions)
+            {
+                _producers[_slot].Prepare(_topic.Partitions[p], checkpointId);
+            }
+        }
+        catch (TransactionTimedOutException e)
+        {
+            throw TimedOut(e);
         }
 
         _prepared.Add((checkpointId, _slot, partitions));
@@ -197,10 +217,17 @@ internal sealed class LogSinkWriter : ITransactionalSinkWriter
                 continue;
             }
 
-            foreach (var p in partitions)
+            try
             {
-                // Not synced: a commit marker lost in a crash is written again by RecoverTransactions, as the manifest covers it.
-                _producers![slot].Commit(_topic.Partitions[p], FsyncMode.Never);
+                foreach (var p in partitions)
+                {
+                    // Not synced: a commit marker lost in a crash is written again by RecoverTransactions, as the manifest covers it.
+                    _producers![slot].Commit(_topic.Partitions[p], FsyncMode.Never);
+                }
+            }
+            catch (TransactionTimedOutException e)
+            {
+                throw TimedOut(e);
             }
 
             _prepared.RemoveAt(i--);

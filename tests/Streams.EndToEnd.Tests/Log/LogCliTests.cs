@@ -58,6 +58,13 @@ public sealed class LogCliTests : IDisposable
         var row = groups.Out.Split('\n').Single(l => l.StartsWith("c\ttx\t0\t", StringComparison.Ordinal)).Split('\t');
         Assert.Equal(row[3], row[4]);
         Assert.Equal("0", row[5]);
+
+        // describe shows what holds readers back, and until when.
+        var described = await Streams(null, "topic", "describe", "tx");
+        Assert.Contains("transaction-max-timeout-ms=900000", described.Out);
+        Assert.Matches(@"partition 0: transaction of producer 42 epoch 0 from offset \d+, open, times out at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(in \d+ s\)", described.Out);
+        Assert.Equal(0, (await Streams(null, "topic", "create", "short", "--transaction-max-timeout-ms", "60000")).Exit);
+        Assert.Contains("transaction-max-timeout-ms=60000", (await Streams(null, "topic", "describe", "short")).Out);
     }
 
     [Fact]

@@ -292,7 +292,9 @@ public sealed class LogConnectorTests : IDisposable
 
         Assert.Equal(Enumerable.Range(0, 10), Committed());
         // The old instance's late commit is fenced with the reason, and publishes nothing.
-        Assert.Throws<TransactionTimedOutException>(() => first.Commit(2));
+        var late = Assert.Throws<ConnectorException>(() => first.Commit(2));
+        Assert.IsType<TransactionTimedOutException>(late.InnerException);
+        Assert.Contains("raise 'transaction.timeout.ms' (now 10000 ms)", late.Message);
         Assert.Equal(Enumerable.Range(0, 10), Committed());
 
         var accepting = (Streams.Engine.Checkpoints.ITransactionalSinkWriter)Sink("accept-loss").OpenWriter(0);

@@ -119,11 +119,13 @@ public sealed class PartitionLog : IDisposable
         }
     }
 
+    /// <summary>Publishes the open transactions' bounds to lock-free readers (expiry first: a reader seeing the new first offset sees its expiry).</summary>
     private void PublishTransactionBounds()
     {
         Volatile.Write(ref _firstExpiryMs, _producers.Transactions.FirstExpiryMs);
         Volatile.Write(ref _firstOpenTransaction, _producers.Transactions.FirstOpenOffset);
     }
+
     /// <summary>The transactions open on this partition (for recovery of transactional producers and for tools).</summary>
     public IReadOnlyList<OpenTransaction> OpenTransactions
     {

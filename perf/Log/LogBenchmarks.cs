@@ -5,7 +5,8 @@ namespace Streams.Perf.Log;
 
 /// <summary>
 /// The durable log per batch of 1,000 records with 8-byte keys and 100-byte values: building a batch, appending it with
-/// fsync=never, appending with fsync=always from 4 concurrent producers (group commit), and reading it back.
+/// fsync=never, appending with fsync=always from 4 concurrent producers (group commit), and reading it back; the same
+/// append and read inside transactions (an open one makes every append and read_committed fetch check transaction timeouts).
 /// Run: <c>dotnet run -c Release --project perf -- --filter *LogBenchmarks* --job short --inProcess</c>. End-to-end numbers: <c>./streams bench log</c>.
 /// </summary>
 [MemoryDiagnoser]
@@ -19,6 +20,11 @@ public class LogBenchmarks
     private PartitionLog _never = null!;
     private PartitionLog _always = null!;
     private PartitionLog _read = null!;
+    private PartitionLog _transactional = null!;
+    private PartitionLog _readCommitted = null!;
+    private TransactionalProducer _producer = null!;
+    private int _sinceCommit;
+    private long _readCommittedOffset;
     private RecordBatchBuilder _batch = null!;
     private RecordBatchBuilder[] _producerBatches = null!;
     private long _readOffset;
@@ -38,6 +44,23 @@ public class LogBenchmarks
         {
             _read.Append(_batch);
         }
+
+        _transactional = _store.CreateTopic("transactional", new TopicConfig { Fsync = FsyncMode.Never, SegmentBytes = 1L << 30 }).Partitions[0];
+        _producer = new TransactionalProducer(1, 0);
+        _readCommitted = _store.CreateTopic("read-committed", new TopicConfig { Fsync = FsyncMode.Never, SegmentBytes = 1L << 30 }).Partitions[0];
+        var reader = new TransactionalProducer(2, 0);
+        var open = new TransactionalProducer(3, 0);
+        for (var i = 0; i < 2000; i++)
+        {
+            reader.Send(_readCommitted, _batch);
+            if (i % 10 == 9)
+            {
+                reader.Commit(_readCommitted, FsyncMode.Never);
+            }
+        }
+
+        // Left open at the end: read_committed fetches stop before it and take the open-transaction path.
+        open.Send(_readCommitted, _batch);
     }
 
     [GlobalCleanup]
@@ -95,6 +118,41 @@ public class LogBenchmarks
         }
 
         _readOffset = fetched.NextOffset;
+        return sum;
+    }
+
+    /// <summary>Building and appending a batch into an open transaction (fsync=never), committing every 10 batches.</summary>
+    [Benchmark(OperationsPerInvoke = Records)]
+    public long AppendTransactional()
+    {
+        var offset = _producer.Send(_transactional, Fill(_batch)).BaseOffset;
+        if (++_sinceCommit == 10)
+        {
+            _producer.Commit(_transactional, FsyncMode.Never);
+            _sinceCommit = 0;
+        }
+
+        return offset;
+    }
+
+    /// <summary>Reading one batch's worth of committed records with read_committed while a later transaction is open.</summary>
+    [Benchmark(OperationsPerInvoke = Records)]
+    public long ReadCommittedPastOpenTransaction()
+    {
+        using var fetched = _readCommitted.Fetch(_readCommittedOffset, 130 * 1024);
+        if (fetched.IsEmpty)
+        {
+            _readCommittedOffset = 0;
+            return 0;
+        }
+
+        long sum = 0;
+        foreach (var r in fetched)
+        {
+            sum += r.Value.Length;
+        }
+
+        _readCommittedOffset = fetched.NextOffset;
         return sum;
     }
 }

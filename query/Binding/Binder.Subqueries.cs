@@ -232,7 +232,8 @@ internal sealed partial class Binder
     /// <summary>
     /// A condition comparing with scalar subqueries: each subquery's value is joined to every row (an uncorrelated one
     /// on a constant key, a correlated aggregate grouped by its correlation columns and joined on them), the condition
-    /// filters, and the extra columns are dropped. A correlated group with no rows gives NULL (also for COUNT).
+    /// filters, and the extra columns are dropped. A correlated subquery with no rows for a key gives what its
+    /// expression gives over an empty group (0 for COUNT, NULL for SUM, ...), as in SQL.
     /// </summary>
     private LogicalNode BindScalarSubqueries(LogicalNode outer, Scope scope, SqlExpr part)
     {
@@ -272,7 +273,14 @@ internal sealed partial class Binder
             var right = new ProjectNode(inner, [.. ik, value], new Schema([.. ik.Select((e, i) => new Field("$match" + i, e.Type)), new Field("$value", value.Type)]));
             var condition = BoundExprs.And(Enumerable.Range(0, k).Select(i => Eq(Col(left, n + i), new BoundColumn(n + k + i, ik[i].Type, "$match" + i))))!;
             var joined = JoinPlanner.Create(left, right, "LEFT", condition, new Schema([.. left.Schema.Fields, .. right.Schema.Fields.Select(f => f with { Nullable = true })]));
-            node = new ProjectNode(joined, [.. Cols(joined, n), Col(joined, n + k + k)], new Schema([.. node.Schema.Fields, new Field("$scalar", value.Type)]));
+            BoundExpr joinedValue = Col(joined, n + k + k);
+            if (outerKeys.Count > 0 && EmptyGroupValue(inner) is { Value: not null } empty)
+            {
+                // A key the subquery has no group for: the matched key is NULL then, as NULL keys never match.
+                joinedValue = new BoundCase([(new BoundCall("IS NULL", [Col(joined, n + k)], DataType.Boolean), empty)], joinedValue, value.Type);
+            }
+
+            node = new ProjectNode(joined, [.. Cols(joined, n), joinedValue], new Schema([.. node.Schema.Fields, new Field("$scalar", value.Type)]));
             values[sq] = new BoundColumn(n, value.Type, "$scalar");
         }
 
@@ -337,6 +345,24 @@ internal sealed partial class Binder
         var grouped = new SelectQuery(s.Pos, false, [.. innerSides.Select((e, i) => new SelectItem(e, "$corr" + i, e.Pos)), s.Items[0] with { Alias = "$value" }], s.From, where, innerSides, null, [], null);
         var (node, _) = BindQuery(grouped);
         return (outerKeys, node);
+    }
+
+    /// <summary>
+    /// The value the last column of a grouped subquery plan takes over an empty group: its expression with COUNT as 0
+    /// and every other aggregate (and group key) as NULL, evaluated once.
+    /// </summary>
+    private static BoundLiteral EmptyGroupValue(LogicalNode grouped)
+    {
+        if (grouped is not ProjectNode { Input: AggregateNode agg } project)
+        {
+            return new BoundLiteral(null, grouped.Schema[^1].Type);
+        }
+
+        var keys = agg.Keys.Count;
+        var expr = BoundExprs.Remap(project.Exprs[^1], c => c.Index >= keys && agg.Aggregates[c.Index - keys].Function == "COUNT"
+            ? new BoundLiteral(0L, c.Type)
+            : new BoundLiteral(null, c.Type));
+        return new BoundLiteral(ExpressionCompiler.EvaluateConstant(expr), expr.Type);
     }
 
     private static SqlExpr? FirstSubquery(SqlExpr e) => e switch

@@ -585,16 +585,12 @@ internal sealed partial class Binder
     // ============================================================ INTERSECT / EXCEPT
 
     /// <summary>
-    /// INTERSECT / EXCEPT (distinct): both inputs tagged with their side, grouped by every column (NULLs group
-    /// together, as set operations compare them), kept when the counts per side say so.
+    /// INTERSECT / EXCEPT: both inputs tagged with their side, grouped by every column (NULLs group together, as set
+    /// operations compare them) counting each side's rows. The distinct forms keep a group when the counts say so; the
+    /// ALL forms (bag semantics) write it min(left, right) or left - right times, as Flink's rewrite with ReplicateRows does.
     /// </summary>
     private static LogicalNode IntersectOrExcept(SetOpQuery u, LogicalNode left, LogicalNode right, Schema schema)
     {
-        if (u.All)
-        {
-            throw new SqlException(u.Pos, $"not supported: {u.Op} ALL (use {u.Op})");
-        }
-
         var m = schema.Count;
         var tagged = new Schema([.. schema.Fields, new Field("$left", DataType.Boolean, false), new Field("$right", DataType.Boolean, false)]);
         var yes = new BoundLiteral(true, DataType.Boolean);
@@ -604,9 +600,19 @@ internal sealed partial class Binder
         var counts = new Schema([.. schema.Fields, new Field("$in_left", DataType.Int64, false), new Field("$in_right", DataType.Int64, false)]);
         var grouped = new AggregateNode(new UnionNode([l, r], tagged), Enumerable.Range(0, m).ToArray(),
             [new AggregateCall("COUNT", -1, false, m, DataType.Int64, "$in_left"), new AggregateCall("COUNT", -1, false, m + 1, DataType.Int64, "$in_right")], null, counts);
-        var inLeft = new BoundCall(">", [Col(grouped, m), new BoundLiteral(0L, DataType.Int64)], DataType.Boolean);
-        var inRight = new BoundCall(u.Op == "INTERSECT" ? ">" : "=", [Col(grouped, m + 1), new BoundLiteral(0L, DataType.Int64)], DataType.Boolean);
-        var kept = new FilterNode(grouped, new BoundCall("AND", [inLeft, inRight], DataType.Boolean));
-        return new ProjectNode(kept, Cols(kept, m), schema);
+        var inLeft = Col(grouped, m);
+        var inRight = Col(grouped, m + 1);
+        var zero = new BoundLiteral(0L, DataType.Int64);
+        if (!u.All)
+        {
+            var kept = new FilterNode(grouped, new BoundCall("AND", [new BoundCall(">", [inLeft, zero], DataType.Boolean), new BoundCall(u.Op == "INTERSECT" ? ">" : "=", [inRight, zero], DataType.Boolean)], DataType.Boolean));
+            return new ProjectNode(kept, Cols(kept, m), schema);
+        }
+
+        BoundExpr times = u.Op == "INTERSECT"
+            ? new BoundCase([(new BoundCall("<", [inLeft, inRight], DataType.Boolean), inLeft)], inRight, DataType.Int64)
+            : new BoundCall("-", [inLeft, inRight], DataType.Int64);
+        var counted = new ProjectNode(grouped, [.. Cols(grouped, m), times], new Schema([.. schema.Fields, new Field("$times", DataType.Int64, false)]));
+        return new ReplicateRowsNode(new FilterNode(counted, new BoundCall(">", [Col(counted, m), zero], DataType.Boolean)), schema);
     }
 }

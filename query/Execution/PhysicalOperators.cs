@@ -87,6 +87,9 @@ internal static class PhysicalOperators
             case WindowAssignNode { Window.Kind: "HOP" or "CUMULATE" } assign:
                 return Expand(input, assign.Window);
 
+            case ReplicateRowsNode replicate:
+                return input.Apply("replicate-rows", replicate.Schema, _ => new ReplicateRowsOperator(replicate.Schema));
+
             case TopNNode top:
                 {
                     var inputSchema = input.Schema;

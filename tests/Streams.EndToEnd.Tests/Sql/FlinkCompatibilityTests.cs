@@ -309,6 +309,8 @@ public sealed class FlinkCompatibilityTests : IClassFixture<FlinkCompatibilityTe
         { "union", Rows(OrdersDdl + "SELECT customer_id FROM orders UNION SELECT id FROM customers;", "1", "2", "3", "4", "5") },
         { "intersect", Rows(OrdersDdl + "SELECT customer_id FROM orders INTERSECT SELECT id FROM customers;", "1", "2", "3") },
         { "except", Rows(OrdersDdl + "SELECT id FROM customers EXCEPT SELECT customer_id FROM orders;", "5") },
+        { "intersect_all", Rows(OrdersDdl + "SELECT product FROM orders INTERSECT ALL SELECT product FROM orders WHERE amount > 2;", "apple", "apple", "pear", "plum") },
+        { "except_all", Rows(OrdersDdl + "SELECT customer_id FROM orders EXCEPT ALL SELECT id FROM customers;", "1", "2", "4") },
         { "values_in_from", Rows("SELECT id, name FROM (VALUES (1, 'a'), (2, 'b'), (3, CAST(NULL AS STRING))) AS t(id, name) WHERE id > 1;", "2|b", "3|null") },
         { "view", Rows(OrdersDdl + "CREATE VIEW apples AS SELECT order_id, amount FROM orders WHERE product = 'apple'; SELECT SUM(amount) AS s FROM apples;", "9") },
 

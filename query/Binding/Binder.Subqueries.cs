@@ -418,10 +418,47 @@ internal sealed partial class Binder
             return c with { Item = BindExpr(s.Items[0].Expr!, c.InnerScope) };
         }
 
-        var (sub, subScope) = BindQuery(e.Query);
+        var (sub, subScope) = BindUncorrelated(e.Query, scope);
         return sub.Schema.Count == 1
             ? new Correlated(sub, subScope, [], [], Col(sub, 0))
             : throw new SqlException(e.Query.Pos, $"IN (SELECT ...) needs exactly one selected column, not {sub.Schema.Count}");
+    }
+
+    /// <summary>
+    /// Binds a subquery that cannot be decorrelated on its own; when it fails because the subquery refers to the outer
+    /// query (aggregates, GROUP BY or set operations with correlation), says so instead of reporting an unknown name.
+    /// </summary>
+    private (LogicalNode, Scope) BindUncorrelated(QueryExpr query, Scope outerScope)
+    {
+        try
+        {
+            return BindQuery(query);
+        }
+        catch (SqlException) when (RefersToOuter(query, outerScope))
+        {
+            throw new SqlException(query.Pos, "not supported: a correlated subquery with aggregates, GROUP BY, DISTINCT or set operations (only SELECT ... FROM ... WHERE correlates, through equalities)");
+        }
+    }
+
+    /// <summary>True when a condition in <paramref name="query"/>'s WHERE binds only with the outer query's columns in scope.</summary>
+    private bool RefersToOuter(QueryExpr query, Scope outerScope) => query switch
+    {
+        SetOpQuery u => RefersToOuter(u.Left, outerScope) || RefersToOuter(u.Right, outerScope),
+        SelectQuery { From: not null, Where: not null } s when TryBindFrom(s.From) is { } innerScope =>
+            AstConjuncts(s.Where).Any(part => TryBind(part, innerScope) is null && TryBind(part, new Scope([.. innerScope.Columns, .. outerScope.Columns])) is not null),
+        _ => false,
+    };
+
+    private Scope? TryBindFrom(FromItem from)
+    {
+        try
+        {
+            return BindFrom(from).Item2;
+        }
+        catch (SqlException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The rows of an EXISTS subquery: a simple SELECT decorrelated, a set operation as it is (uncorrelated).</summary>
@@ -429,7 +466,7 @@ internal sealed partial class Binder
     {
         if (e.Query is not SelectQuery s)
         {
-            var (sub, subScope) = BindQuery(e.Query);
+            var (sub, subScope) = BindUncorrelated(e.Query, scope);
             return new Correlated(sub, subScope, [], []);
         }
 

@@ -248,8 +248,8 @@ internal sealed partial class Binder
             case CallExpr call:
                 return BindCall(call, scope, replace);
             case SubqueryExpr or InSubqueryExpr:
-                // Reached only where no subquery value was joined in: HAVING, ON, GROUP BY, aggregate queries' select lists.
-                throw new SqlException(e.Pos, $"not supported: {(e is SubqueryExpr { Kind: "scalar" } ? "scalar" : e is InSubqueryExpr ? "IN" : "EXISTS")} subqueries here (use them in WHERE, or in the select list of a query without GROUP BY)");
+                // Reached only where no subquery value was joined in: ON, GROUP BY, aggregate arguments.
+                throw new SqlException(e.Pos, $"not supported: {(e is SubqueryExpr { Kind: "scalar" } ? "scalar" : e is InSubqueryExpr ? "IN" : "EXISTS")} subqueries here (use them in WHERE, HAVING or the select list)");
             default:
                 throw new SqlException(e.Pos, "not supported: this expression");
         }

@@ -21,7 +21,8 @@ namespace Streams.Query.Execution;
 /// <param name="DeadLetters">Where rejected records go.</param>
 /// <param name="Parallelism">Tasks per keyed operator.</param>
 /// <param name="Checkpoints">Checkpointing of the job (INSERT INTO with --state-dir), or null.</param>
-internal sealed record JobContext(ConnectorRegistry Connectors, string BaseDirectory, BatchPool Pool, IDeadLetterSink DeadLetters, int Parallelism, ICheckpointHooks? Checkpoints = null);
+/// <param name="ReuseSubplans">Whether identical subplans are computed once and fanned out.</param>
+internal sealed record JobContext(ConnectorRegistry Connectors, string BaseDirectory, BatchPool Pool, IDeadLetterSink DeadLetters, int Parallelism, ICheckpointHooks? Checkpoints = null, bool ReuseSubplans = true);
 
 /// <summary>
 /// Turns an optimised logical plan into a runtime <see cref="JobGraph"/>: scans become sources with the declared
@@ -38,7 +39,7 @@ internal sealed class QueryJob
     private QueryJob(LogicalNode root, JobContext context)
     {
         _context = context;
-        _shared = SharedSubplans.Of(root);
+        _shared = context.ReuseSubplans ? SharedSubplans.Of(root) : SharedSubplans.None;
         _graph = new JobGraph(new JobOptions { Parallelism = context.Parallelism, Pool = context.Pool, DeadLetters = context.DeadLetters, Name = "sql", Checkpoints = context.Checkpoints });
     }
 

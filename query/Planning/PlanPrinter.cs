@@ -9,9 +9,9 @@ namespace Streams.Query.Planning;
 /// </summary>
 internal static class PlanPrinter
 {
-    public static string Explain(LogicalNode plan, int parallelism)
+    public static string Explain(LogicalNode plan, int parallelism, bool reuseSubplans = true)
     {
-        var shared = SharedSubplans.Of(plan);
+        var shared = reuseSubplans ? SharedSubplans.Of(plan) : SharedSubplans.None;
         var sb = new StringBuilder();
         sb.Append("== Logical Plan ==\n");
         Logical(plan, 0, sb, shared, []);

@@ -24,6 +24,9 @@ internal sealed class SharedSubplans
     {
     }
 
+    /// <summary>No subtree is shared: every consumer computes its own (sub-plan reuse switched off).</summary>
+    public static SharedSubplans None { get; } = new();
+
     /// <summary>Counts how often each distinct subtree of <paramref name="root"/> is consumed.</summary>
     public static SharedSubplans Of(LogicalNode root)
     {
@@ -45,7 +48,7 @@ internal sealed class SharedSubplans
     }
 
     /// <summary>True when more than one consumer reads the rows of <paramref name="node"/> (or of a subtree equal to it).</summary>
-    public bool IsShared(LogicalNode node) => _uses.TryGetValue(KeyOf(node), out var uses) && uses > 1;
+    public bool IsShared(LogicalNode node) => _uses.Count > 0 && _uses.TryGetValue(KeyOf(node), out var uses) && uses > 1;
 
     /// <summary>
     /// The number EXPLAIN gives a shared subtree (1, 2, ... in the order they are first asked for), or 0 when

@@ -79,9 +79,10 @@ internal static class PhysicalOperators
 
             case WindowMaxPruneNode prune:
                 {
-                    // The maximum is global: one task sees every row (the q7 plan it replaces also ran its MAX on one task).
+                    // Without a column naming the window the maximum is global: one task sees every row (as the q7 plan it replaces ran its MAX).
                     var inputSchema = input.Schema;
-                    return input.KeyBy().Apply("window-max", prune.Schema, _ => new WindowMaxPruneOperator(inputSchema, prune.TimeColumn, prune.ValueColumn, prune.SizeMs, context.Pool));
+                    var keyed = prune.PartitionColumn < 0 ? input.KeyBy() : input.KeyBy(prune.PartitionColumn);
+                    return keyed.Apply("window-max", prune.Schema, _ => new WindowMaxPruneOperator(inputSchema, prune.TimeColumn, prune.ValueColumn, prune.SizeMs, context.Pool, prune.OffsetMs));
                 }
 
             case WindowAssignNode { Window.Kind: "HOP" or "CUMULATE" } assign:

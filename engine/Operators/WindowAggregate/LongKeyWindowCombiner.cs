@@ -10,17 +10,17 @@ namespace Streams.Engine.Operators.WindowAggregate;
 /// <summary>
 /// The local (pre-exchange) phase of a two-phase window aggregate, specialised for one BIGINT key with COUNT(*),
 /// COUNT(col) and SUM(BIGINT) (no FILTER): what the generic combiner (<see cref="TwoPhaseWindowAggregateOperator.Local"/>)
-/// computes, with less work per row. Each row finds its (slice, key) cell through a dense key id and bumps a row count;
-/// each SUM then adds its column a pass at a time. After each batch the cells are written straight into one partial
-/// batch per downstream task, so the exchange forwards those batches instead of hashing and regathering rows.
-/// Rows late by this task's watermark leave raw on the side output, as in the generic combiner.
+/// computes, with less work per row. Each slice touched by a batch holds one dense cell per key id (the row count and
+/// the sums side by side), so a row costs its key's id and one cell update. After each batch the touched cells are
+/// written straight into one partial batch per downstream task, so the exchange forwards those batches instead of
+/// hashing and regathering rows. Rows late by this task's watermark leave raw on the side output, as in the generic combiner.
 /// </summary>
 internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
 {
     private const string SnapshotFormat = "long-key-window-combiner/1";
 
-    /// <summary>Keys remembered at most between batches; past it the table starts over (it holds no state between batches).</summary>
-    private const int MaxRememberedKeys = 1 << 20;
+    /// <summary>Keys remembered at most between batches; past it the table starts over (it holds no state between batches), which also bounds the slices' cell arrays.</summary>
+    private const int MaxRememberedKeys = 1 << 18;
 
     private readonly Schema _input;
     private readonly Schema _partialSchema;
@@ -42,28 +42,17 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
 
     // Per downstream task: rows written into its open batch, and that batch's value arrays (all partial columns are BIGINT/TIMESTAMP).
     private readonly int[] _outRows;
-    private readonly long[][][] _outValues;
+    private readonly long[][] _outValues;
 
-    // Per aggregate: its input column (-1 for COUNT(*)) and, per cell, the rows it left out (NULL input, SUM overflow).
+    // Per aggregate: its input column (-1 for COUNT(*)) and, for a SUM, its place in a cell (1..), else 0.
     private readonly int[] _inputs;
-    private readonly bool[] _isSum;
+    private readonly int[] _sumOffset;
 
-    // The aggregate index of the only SUM (the one-pass path takes it), or -1.
-    private readonly int _onlySum;
-    private readonly long[][] _sums;
-    private readonly long[][] _missing;
-
-    // Cells: one per (slice, key) touched by the current batch, numbered in first-seen order.
-    private long[] _rows = new long[1024];
-    private int[] _cellKey = new int[1024];
-    private Slice[] _cellSlice = new Slice[1024];
-    private int _cells;
-    private int[] _cellOfRow = [];
+    // A cell: the row count, then one sum per SUM aggregate. _firstSum: the aggregate index of the first SUM (-1: none).
+    private readonly int _stride;
+    private readonly int _firstSum;
     private int[] _late = [];
     private long _watermark = long.MinValue;
-
-    /// <summary>The key id of the NULL key's cells (the key table interns only non-NULL keys).</summary>
-    private const int NullKey = -1;
 
     /// <summary>Creates the combiner; <paramref name="targets"/> is the parallelism of the global phase it feeds.</summary>
     public LongKeyWindowCombiner(Schema input, WindowAggregateSpec spec, OutputTag raw, BatchPool pool, int batchSize, int targets)
@@ -89,12 +78,19 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
         _keys = new LongKeyTable(_targets);
         _out = new ColumnBatch?[_targets];
         _outRows = new int[_targets];
-        _outValues = Enumerable.Range(0, _targets).Select(_ => new long[_partialSchema.Count][]).ToArray();
+        _outValues = new long[_targets * _partialSchema.Count][];
         _inputs = spec.Aggregates.Select(a => a.Kind == AggregateKind.CountStar ? -1 : a.InputColumn).ToArray();
-        _isSum = spec.Aggregates.Select(a => a.Kind == AggregateKind.Sum).ToArray();
-        _onlySum = _isSum.Count(x => x) == 1 ? Array.IndexOf(_isSum, true) : -1;
-        _sums = spec.Aggregates.Select(a => a.Kind == AggregateKind.Sum ? new long[1024] : []).ToArray();
-        _missing = spec.Aggregates.Select(_ => new long[1024]).ToArray();
+        _sumOffset = new int[_inputs.Length];
+        _stride = 1;
+        for (var a = 0; a < _inputs.Length; a++)
+        {
+            if (spec.Aggregates[a].Kind == AggregateKind.Sum)
+            {
+                _sumOffset[a] = _stride++;
+            }
+        }
+
+        _firstSum = Array.IndexOf(_sumOffset, 1);
     }
 
     /// <summary>Whether the combiner computes <paramref name="spec"/>: one BIGINT key, tumbling or hopping windows, COUNT(*), COUNT(col), SUM(BIGINT), no FILTER.</summary>
@@ -105,13 +101,10 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
             || (a.Kind == AggregateKind.Sum && input[a.InputColumn].Type == DataType.Int64)));
 
     /// <inheritdoc />
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void OnBatch(ColumnBatch batch, IOperatorOutput output)
     {
-        var n = batch.Count;
-        if (_cellOfRow.Length < n)
+        if (_late.Length < batch.Count)
         {
-            _cellOfRow = new int[batch.Capacity];
             _late = new int[batch.Capacity];
         }
 
@@ -121,22 +114,7 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
             _keys.Clear();
         }
 
-        var sum = _onlySum;
-        var fused = sum >= 0 && !batch.HasFiltered && !batch.Columns[_timeColumn].HasNulls && !batch.Columns[_keyColumn].HasNulls
-            && !batch.Columns[_inputs[sum]].HasNulls;
-        var lateCount = fused ? AssignCellsAndSum(batch, sum, output) : AssignCells(batch, output);
-        for (var a = 0; a < _inputs.Length; a++)
-        {
-            if (_isSum[a] && !fused)
-            {
-                AddSum(batch, a, output);
-            }
-            else if (_inputs[a] >= 0 && batch.Columns[_inputs[a]].HasNulls)
-            {
-                CountNulls(batch, a);
-            }
-        }
-
+        var lateCount = IsPlain(batch) ? Accumulate<OneSumNoNulls>(batch, output) : Accumulate<AnyRows>(batch, output);
         if (lateCount > 0)
         {
             var late = batch.Pool.Rent(batch.Schema, batch.Capacity);
@@ -148,35 +126,74 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
         EmitPartials(output);
     }
 
-    /// <summary>Finds every row's cell (-1: filtered out, late or rejected) and counts the rows per cell.</summary>
+    /// <summary>The common shape: exactly one SUM and no filtered rows or NULLs in the columns the combiner reads.</summary>
+    private bool IsPlain(ColumnBatch batch)
+    {
+        if (_stride != 2 || batch.HasFiltered || batch.Columns[_timeColumn].HasNulls || batch.Columns[_keyColumn].HasNulls)
+        {
+            return false;
+        }
+
+        foreach (var column in _inputs)
+        {
+            if (column >= 0 && batch.Columns[column].HasNulls)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Row shapes <see cref="Accumulate{TShape}"/> is compiled for; a constant per shape, so the JIT drops the other shape's checks.</summary>
+    private interface IRowShape
+    {
+        /// <summary>No filtered rows, no NULLs, one SUM (cell = count, sum).</summary>
+        static abstract bool Plain { get; }
+    }
+
+    private struct OneSumNoNulls : IRowShape
+    {
+        public static bool Plain => true;
+    }
+
+    private struct AnyRows : IRowShape
+    {
+        public static bool Plain => false;
+    }
+
+    /// <summary>
+    /// Adds every row into the cell of its (slice, key): rows of slices whose windows all fired go to <see cref="_late"/>
+    /// (returns how many), rows without a valid event time to the dead letters. One loop for both shapes (see <see cref="IRowShape"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int AssignCells(ColumnBatch batch, IOperatorOutput output)
+    private int Accumulate<TShape>(ColumnBatch batch, IOperatorOutput output)
+        where TShape : struct, IRowShape
     {
         var n = batch.Count;
         var tsColumn = batch.ColumnAt<long>(_timeColumn);
         var keyColumn = batch.ColumnAt<long>(_keyColumn);
         var ts = tsColumn.Values;
         var keyValues = keyColumn.Values;
-        var cellOfRow = _cellOfRow;
-        // Filtered rows and NULLs are rare: one flag keeps their checks off the common path.
-        var plain = !batch.HasFiltered && !tsColumn.HasNulls && !keyColumn.HasNulls;
+        var values = TShape.Plain ? batch.ColumnAt<long>(_inputs[_firstSum]).Values : [];
         var keys = _keys;
+        var stride = _stride;
         var sliceLength = _sliceLength;
         var currentStart = long.MinValue;
         var lateSlice = false;
         Slice? slice = null;
-        int[] cellOf = [];
-        var rows = _rows;
+        long[] cells = [];
+        int[] touched = [];
+        var touchedCount = 0;
         var lateCount = 0;
-        if (n > ts.Length || n > keyValues.Length || n > cellOfRow.Length)
+        if (n > ts.Length || n > keyValues.Length || (TShape.Plain && n > values.Length))
         {
             ThrowShortColumns();
         }
 
         for (var i = 0; i < n; i++)
         {
-            cellOfRow[i] = -1;
-            if (!plain && (!batch.IsLive(i) || tsColumn.IsNull(i)))
+            if (!TShape.Plain && (!batch.IsLive(i) || tsColumn.IsNull(i)))
             {
                 if (batch.IsLive(i))
                 {
@@ -196,10 +213,17 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
                     continue;
                 }
 
+                if (slice is not null)
+                {
+                    slice.TouchedCount = touchedCount;
+                }
+
                 currentStart = FloorTo(t, sliceLength);
                 lateSlice = IsLate(currentStart);
                 slice = lateSlice ? null : SliceAt(currentStart);
-                cellOf = slice?.CellOf ?? [];
+                cells = slice?.Cells ?? [];
+                touched = slice?.Touched ?? [];
+                touchedCount = slice?.TouchedCount ?? 0;
             }
 
             if (lateSlice)
@@ -208,244 +232,168 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
                 continue;
             }
 
-            int cell;
-            if (!plain && keyColumn.IsNull(i))
+            // Cell index 0 is the NULL key's, key id k's is k + 1.
+            var index = !TShape.Plain && keyColumn.IsNull(i) ? 0 : keys.IdOf(keyValues[i]) + 1;
+            if ((uint)index >= (uint)slice!.Capacity)
             {
-                cell = slice!.NullCell;
-                if (cell < 0)
-                {
-                    cell = NewCell(slice, NullKey);
-                    rows = _rows;
-                }
-            }
-            else
-            {
-                var id = keys.IdOf(keyValues[i]);
-                if ((uint)id >= (uint)cellOf.Length)
-                {
-                    slice!.EnsureKeys(keys.Count);
-                    cellOf = slice.CellOf;
-                }
-
-                cell = cellOf[id];
-                if (cell < 0)
-                {
-                    cell = NewCell(slice!, id);
-                    rows = _rows;
-                }
+                slice.Grow(index, keys.Count + 1);
+                cells = slice.Cells;
+                touched = slice.Touched;
             }
 
-            rows[cell]++;
-            cellOfRow[i] = cell;
-        }
-
-        return lateCount;
-    }
-
-    /// <summary>
-    /// <see cref="AssignCells"/> and <see cref="AddSum"/> in one pass, for the common shape: one SUM, no filtered rows and
-    /// no NULL event time, key or SUM input.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int AssignCellsAndSum(ColumnBatch batch, int sum, IOperatorOutput output)
-    {
-        var n = batch.Count;
-        var ts = batch.ColumnAt<long>(_timeColumn).Values;
-        var keyValues = batch.ColumnAt<long>(_keyColumn).Values;
-        var values = batch.ColumnAt<long>(_inputs[sum]).Values;
-        var cellOfRow = _cellOfRow;
-        var keys = _keys;
-        var sliceLength = _sliceLength;
-        var currentStart = long.MinValue;
-        var lateSlice = false;
-        Slice? slice = null;
-        int[] cellOf = [];
-        var rows = _rows;
-        var sums = _sums[sum];
-        var lateCount = 0;
-        if (n > ts.Length || n > keyValues.Length || n > values.Length || n > cellOfRow.Length)
-        {
-            ThrowShortColumns();
-        }
-
-        for (var i = 0; i < n; i++)
-        {
-            var t = ts[i];
-            if ((ulong)(t - currentStart) >= (ulong)sliceLength)
+            var cell = index * stride;
+            var count = cells[cell];
+            // Branch-free: the first row of a cell in this batch records it (a branch here mispredicts on every new key).
+            touched[touchedCount] = index;
+            touchedCount += count == 0 ? 1 : 0;
+            cells[cell] = count + 1;
+            if (TShape.Plain)
             {
-                if (!EventTime.IsValid(t))
+                var x = cells[cell + 1];
+                var y = values[i];
+                var r = x + y;
+                if (((x ^ r) & (y ^ r)) < 0)
                 {
-                    RejectTimestamp(batch, i, output);
-                    cellOfRow[i] = -1;
+                    // The overflowing row is left out of this sum only; the other aggregates still take it.
+                    slice.AddMissing(index, _firstSum, _inputs.Length);
+                    Overflow(batch, i, _firstSum, output);
                     continue;
                 }
 
-                currentStart = FloorTo(t, sliceLength);
-                lateSlice = IsLate(currentStart);
-                slice = lateSlice ? null : SliceAt(currentStart);
-                cellOf = slice?.CellOf ?? [];
+                cells[cell + 1] = r;
             }
-
-            if (lateSlice)
+            else
             {
-                _late[lateCount++] = i;
-                cellOfRow[i] = -1;
-                continue;
+                AddAggregates(batch, i, slice, index, output);
             }
+        }
 
-            var id = keys.IdOf(keyValues[i]);
-            if ((uint)id >= (uint)cellOf.Length)
-            {
-                slice!.EnsureKeys(keys.Count);
-                cellOf = slice.CellOf;
-            }
-
-            var cell = cellOf[id];
-            if (cell < 0)
-            {
-                cell = NewCell(slice!, id);
-                rows = _rows;
-                sums = _sums[sum];
-            }
-
-            rows[cell]++;
-            cellOfRow[i] = cell;
-            var x = sums[cell];
-            var y = values[i];
-            var r = x + y;
-            if (((x ^ r) & (y ^ r)) < 0)
-            {
-                _missing[sum][cell]++;
-                Overflow(batch, i, sum, output);
-                continue;
-            }
-
-            sums[cell] = r;
+        if (slice is not null)
+        {
+            slice.TouchedCount = touchedCount;
         }
 
         return lateCount;
     }
 
-    /// <summary>Adds SUM input column of aggregate <paramref name="a"/> into the cells, a column at a time.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void AddSum(ColumnBatch batch, int a, IOperatorOutput output)
+    /// <summary>The general shape's aggregates for one row: NULL inputs and SUM overflow are left out of the aggregate (counted as missing).</summary>
+    private void AddAggregates(ColumnBatch batch, int row, Slice slice, int index, IOperatorOutput output)
     {
-        var n = batch.Count;
-        var column = batch.ColumnAt<long>(_inputs[a]);
-        var values = column.Values;
-        var sums = _sums[a];
-        var cellOfRow = _cellOfRow;
-        var hasNulls = column.HasNulls;
-        if (n > values.Length || n > cellOfRow.Length)
+        var cells = slice.Cells;
+        for (var a = 0; a < _inputs.Length; a++)
         {
-            ThrowShortColumns();
-        }
-
-        for (var i = 0; i < n; i++)
-        {
-            var c = cellOfRow[i];
-            if (c < 0)
+            var input = _inputs[a];
+            if (input < 0)
             {
                 continue;
             }
 
-            if (hasNulls && column.IsNull(i))
+            var column = batch.ColumnAt<long>(input);
+            if (column.IsNull(row))
             {
-                _missing[a][c]++;
+                slice.AddMissing(index, a, _inputs.Length);
                 continue;
             }
 
-            var x = sums[c];
-            var y = values[i];
+            var offset = _sumOffset[a];
+            if (offset == 0)
+            {
+                continue;
+            }
+
+            var cell = index * _stride + offset;
+            var x = cells[cell];
+            var y = column.Values[row];
             var r = x + y;
             if (((x ^ r) & (y ^ r)) < 0)
             {
-                // The overflowing row is left out of this sum only; the other aggregates still take it.
-                _missing[a][c]++;
-                Overflow(batch, i, a, output);
+                slice.AddMissing(index, a, _inputs.Length);
+                Overflow(batch, row, a, output);
                 continue;
             }
 
-            sums[c] = r;
+            cells[cell] = r;
         }
     }
 
-    /// <summary>COUNT(col) over a column with NULLs: the NULL rows are left out of the cell's count.</summary>
-    private void CountNulls(ColumnBatch batch, int a)
-    {
-        var column = batch.Columns[_inputs[a]];
-        var missing = _missing[a];
-        for (var i = 0; i < batch.Count; i++)
-        {
-            var c = _cellOfRow[i];
-            if (c >= 0 && column.IsNull(i))
-            {
-                missing[c]++;
-            }
-        }
-    }
-
-    /// <summary>Writes every cell as a partial row into the batch of the task that owns its key, then empties the cells.</summary>
+    /// <summary>Writes every touched cell as a partial row into the batch of the task that owns its key, then empties the slices.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitPartials(IOperatorOutput output)
     {
         var keyValues = _keys.Keys;
         var targetOf = _keys.TargetOf;
         var aggregates = _inputs.Length;
-        var rows = _rows;
-        var sums = _sums;
-        var missing = _missing;
-        var isSum = _isSum;
+        var columns = _partialSchema.Count;
+        var stride = _stride;
+        var sumOffset = _sumOffset;
         var outRows = _outRows;
         var outValues = _outValues;
-        for (var c = 0; c < _cells; c++)
+        foreach (var slice in _slices)
         {
-            var id = _cellKey[c];
-            var isNull = id == NullKey;
-            var t = isNull ? _keys.NullTarget : targetOf[id];
-            var row = outRows[t];
-            var values = outValues[t];
-            if (_out[t] is null || row == _batchSize)
+            var cells = slice.Cells;
+            var touched = slice.Touched;
+            var missing = slice.Missing;
+            var start = slice.Start;
+            var end = start + _sliceLength;
+            for (var j = 0; j < slice.TouchedCount; j++)
             {
-                values = NextBatch(t, output);
-                row = 0;
+                var index = touched[j];
+                var isNull = index == 0;
+                var t = isNull ? _keys.NullTarget : targetOf[index - 1];
+                var row = outRows[t];
+                if (_out[t] is null || row == _batchSize)
+                {
+                    NextBatch(t, output);
+                    row = 0;
+                }
+
+                outRows[t] = row + 1;
+                var values = t * columns;
+                var cell = index * stride;
+                outValues[values][row] = isNull ? 0 : keyValues[index - 1];
+                outValues[values + 1][row] = start;
+                outValues[values + 2][row] = end;
+                var taken = cells[cell];
+                for (var a = 0; a < aggregates; a++)
+                {
+                    var n = missing is null ? taken : taken - missing[index * aggregates + a];
+                    var offset = sumOffset[a];
+                    if (offset == 0)
+                    {
+                        outValues[values + 3 + a][row] = n;
+                    }
+                    else if (n == 0)
+                    {
+                        outValues[values + 3 + a][row] = 0;
+                        _out[t]!.Columns[3 + a].SetNull(row);
+                    }
+                    else
+                    {
+                        outValues[values + 3 + a][row] = cells[cell + offset];
+                    }
+                }
+
+                if (isNull)
+                {
+                    _out[t]!.Columns[0].SetNull(row);
+                }
+
+                for (var k = 0; k < stride; k++)
+                {
+                    cells[cell + k] = 0;
+                }
+
+                if (missing is not null)
+                {
+                    missing.AsSpan(index * aggregates, aggregates).Clear();
+                }
             }
 
-            outRows[t] = row + 1;
-            var slice = _cellSlice[c];
-            values[0][row] = isNull ? 0 : keyValues[id];
-            values[1][row] = slice.Start;
-            values[2][row] = slice.Start + _sliceLength;
-            var taken = rows[c];
-            for (var a = 0; a < aggregates; a++)
-            {
-                var n = taken - missing[a][c];
-                if (!isSum[a])
-                {
-                    values[3 + a][row] = n;
-                }
-                else if (n == 0)
-                {
-                    values[3 + a][row] = 0;
-                    _out[t]!.Columns[3 + a].SetNull(row);
-                }
-                else
-                {
-                    values[3 + a][row] = sums[a][c];
-                }
-            }
-
-            if (isNull)
-            {
-                _out[t]!.Columns[0].SetNull(row);
-                slice.NullCell = -1;
-            }
-            else
-            {
-                slice.CellOf[id] = -1;
-            }
+            slice.TouchedCount = 0;
+            _spareSlices.Push(slice);
         }
 
+        _slices.Clear();
         for (var t = 0; t < _out.Length; t++)
         {
             if (_out[t] is { } batch)
@@ -455,25 +403,6 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
                 Emit(batch, t, output);
             }
         }
-
-        Array.Clear(_rows, 0, _cells);
-        for (var a = 0; a < aggregates; a++)
-        {
-            Array.Clear(_missing[a], 0, _cells);
-            if (_isSum[a])
-            {
-                Array.Clear(_sums[a], 0, _cells);
-            }
-        }
-
-        Array.Clear(_cellSlice, 0, _cells);
-        _cells = 0;
-        foreach (var slice in _slices)
-        {
-            _spareSlices.Push(slice);
-        }
-
-        _slices.Clear();
     }
 
     private void Emit(ColumnBatch batch, int target, IOperatorOutput output)
@@ -482,8 +411,8 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
         output.Emit(batch);
     }
 
-    /// <summary>Sends task <paramref name="target"/>'s full batch on (if any) and starts a new one; returns its value arrays.</summary>
-    private long[][] NextBatch(int target, IOperatorOutput output)
+    /// <summary>Sends task <paramref name="target"/>'s full batch on (if any) and starts a new one.</summary>
+    private void NextBatch(int target, IOperatorOutput output)
     {
         if (_out[target] is { } full)
         {
@@ -494,46 +423,11 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
         var batch = _pool.Rent(_partialSchema, _batchSize);
         _out[target] = batch;
         _outRows[target] = 0;
-        var values = _outValues[target];
-        for (var c = 0; c < values.Length; c++)
+        var columns = _partialSchema.Count;
+        for (var c = 0; c < columns; c++)
         {
-            values[c] = batch.ColumnAt<long>(c).Values;
+            _outValues[target * columns + c] = batch.ColumnAt<long>(c).Values;
         }
-
-        return values;
-    }
-
-    private int NewCell(Slice slice, int id)
-    {
-        var cell = _cells++;
-        if (cell >= _rows.Length)
-        {
-            var size = _rows.Length * 2;
-            Array.Resize(ref _rows, size);
-            Array.Resize(ref _cellKey, size);
-            Array.Resize(ref _cellSlice, size);
-            for (var a = 0; a < _inputs.Length; a++)
-            {
-                Array.Resize(ref _missing[a], size);
-                if (_isSum[a])
-                {
-                    Array.Resize(ref _sums[a], size);
-                }
-            }
-        }
-
-        _cellKey[cell] = id;
-        _cellSlice[cell] = slice;
-        if (id == NullKey)
-        {
-            slice.NullCell = cell;
-        }
-        else
-        {
-            slice.CellOf[id] = cell;
-        }
-
-        return cell;
     }
 
     private Slice SliceAt(long start)
@@ -546,7 +440,7 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
             }
         }
 
-        var slice = _spareSlices.TryPop(out var spare) ? spare : new Slice();
+        var slice = _spareSlices.TryPop(out var spare) ? spare : new Slice(_stride);
         slice.Start = start;
         _slices.Add(slice);
         return slice;
@@ -626,29 +520,52 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
         return a;
     }
 
-    /// <summary>One slice touched by the current batch: the cell of each key id and of the NULL key (-1 = none yet).</summary>
-    private sealed class Slice
+    /// <summary>
+    /// One slice touched by the current batch: a cell per key (index 0: the NULL key, k + 1: key id k), the cells touched
+    /// (in first-seen order) and, once a row is left out of an aggregate, the per-aggregate missing counts.
+    /// </summary>
+    private sealed class Slice(int stride)
     {
         public long Start { get; set; }
 
-        public int NullCell { get; set; } = -1;
+        /// <summary>Cells the arrays hold (key ids + 1).</summary>
+        public int Capacity { get; private set; } = 1024;
 
-        public int[] CellOf { get; private set; } = Fill(new int[1024]);
+        public long[] Cells { get; private set; } = new long[1024 * stride];
 
-        public void EnsureKeys(int keys)
+        /// <summary>The touched cell indexes, one spare entry at the end (the branch-free append writes before it counts).</summary>
+        public int[] Touched { get; private set; } = new int[1024 + 1];
+
+        public int TouchedCount { get; set; }
+
+        /// <summary>Rows left out per (cell, aggregate); null until the first one.</summary>
+        public long[]? Missing { get; private set; }
+
+        /// <summary>Makes room for cell <paramref name="index"/> (and at least <paramref name="cells"/> cells).</summary>
+        public void Grow(int index, int cells)
         {
-            if (CellOf.Length < keys)
+            var capacity = (int)Math.Min(int.MaxValue / stride - 1, Math.Max(Math.Max(index + 1, cells), 2L * Capacity));
+            var grown = new long[capacity * stride];
+            Cells.CopyTo(grown, 0);
+            Cells = grown;
+            var touched = new int[capacity + 1];
+            Touched.CopyTo(touched, 0);
+            Touched = touched;
+            if (Missing is not null)
             {
-                var grown = Fill(new int[(int)Math.Min(int.MaxValue, Math.Max(keys, (long)CellOf.Length * 2))]);
-                CellOf.CopyTo(grown, 0);
-                CellOf = grown;
+                var missing = new long[capacity * (Missing.Length / Capacity)];
+                Missing.CopyTo(missing, 0);
+                Missing = missing;
             }
+
+            Capacity = capacity;
         }
 
-        private static int[] Fill(int[] a)
+        /// <summary>Counts a row of cell <paramref name="index"/> left out of aggregate <paramref name="a"/> (of <paramref name="aggregates"/>).</summary>
+        public void AddMissing(int index, int a, int aggregates)
         {
-            Array.Fill(a, -1);
-            return a;
+            Missing ??= new long[Capacity * aggregates];
+            Missing[index * aggregates + a]++;
         }
     }
 }

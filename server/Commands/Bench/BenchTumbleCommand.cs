@@ -27,18 +27,23 @@ internal static class BenchTumbleCommand
         var keys = new Option<int>("--keys") { Description = "Distinct keys.", DefaultValueFactory = _ => 1000 };
         var parallelism = new Option<int>("--parallelism") { Description = "Tasks per stage (default: cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var only = new Option<string?>("--only") { Description = "Time one run only (hand-loop, embedded, sql, filter-only, hopping): for profiling." };
+        var batchSize = new Option<int>("--batch-size") { Description = "Rows per batch of the embedded runs (SQL uses the engine default).", DefaultValueFactory = _ => BatchPool.DefaultCapacity };
         var runs = new Option<int>("--runs") { Description = "Timed runs per configuration; the median is printed.", DefaultValueFactory = _ => 3 };
-        var command = new Command("tumble", "Tumbling-window COUNT/SUM per key through the embedded engine vs a hand-written loop.") { events, keys, parallelism, only, runs };
+        var command = new Command("tumble", "Tumbling-window COUNT/SUM per key through the embedded engine vs a hand-written loop.") { events, keys, parallelism, only, runs, batchSize };
         command.SetAction(async (parse, ct) =>
         {
             var n = parse.GetValue(events);
             var k = parse.GetValue(keys);
             var p = Math.Max(1, parse.GetValue(parallelism));
+            s_batchSize = Math.Max(64, parse.GetValue(batchSize));
             await RunAsync(n, k, p, parse.GetValue(only), Math.Max(1, parse.GetValue(runs)), ct);
             return 0;
         });
         return command;
     }
+
+    /// <summary>Rows per batch of the source and the embedded engine (<c>--batch-size</c>).</summary>
+    private static int s_batchSize = BatchPool.DefaultCapacity;
 
     private static readonly Schema EventSchema = new([new Field("Ts", DataType.Timestamp), new Field("Key", DataType.Int64), new Field("Price", DataType.Int64)], 0);
 
@@ -174,9 +179,8 @@ internal static class BenchTumbleCommand
     }
 
     /// <summary>Partition p reads global batches p, p+P, p+2P, ... of the arrays: partitions advance in event time together.</summary>
-    private static GeneratorSource Source(Events events, int partitions, BatchPool pool)
+    private static GeneratorSource Source(Events events, int partitions, BatchPool pool, int batch)
     {
-        const int batch = BatchPool.DefaultCapacity;
         var totalBatches = (events.Count + batch - 1) / batch;
         var batchesPerPartition = (totalBatches + partitions - 1) / partitions;
         return new GeneratorSource(EventSchema, partitions, batchesPerPartition * batch, (partition, firstRow, rows, target) =>
@@ -201,8 +205,8 @@ internal static class BenchTumbleCommand
 
     private static async Task<(long Rows, long Checksum, double Seconds)> EngineAggregateAsync(Events events, int parallelism, bool hop, CancellationToken ct)
     {
-        await using var engine = new StreamEngine(new EngineOptions { Parallelism = parallelism });
-        var input = engine.From<BenchEvent>("events", Source(events, parallelism, engine.Options.Pool), EventSchema, new WatermarkStrategy(0, 0));
+        await using var engine = new StreamEngine(new EngineOptions { Parallelism = parallelism, BatchSize = s_batchSize });
+        var input = engine.From<BenchEvent>("events", Source(events, parallelism, engine.Options.Pool, engine.Options.BatchSize), EventSchema, new WatermarkStrategy(0, 0));
         var keyed = input.KeyBy(e => e.Key);
         var windowed = hop ? keyed.HoppingWindow(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10)) : keyed.TumblingWindow(TimeSpan.FromSeconds(10));
         long rows = 0, checksum = 0;
@@ -224,8 +228,8 @@ internal static class BenchTumbleCommand
 
     private static async Task<(long Rows, long Checksum, double Seconds)> EngineFilterAsync(Events events, int parallelism, CancellationToken ct)
     {
-        await using var engine = new StreamEngine(new EngineOptions { Parallelism = parallelism });
-        var input = engine.From<BenchEvent>("events", Source(events, parallelism, engine.Options.Pool), EventSchema, new WatermarkStrategy(0, 0));
+        await using var engine = new StreamEngine(new EngineOptions { Parallelism = parallelism, BatchSize = s_batchSize });
+        var input = engine.From<BenchEvent>("events", Source(events, parallelism, engine.Options.Pool, engine.Options.BatchSize), EventSchema, new WatermarkStrategy(0, 0));
         long rows = 0;
         input.Where(e => e.Price > 500).SubscribeBatches(batch => rows += batch.LiveCount());
         var watch = Stopwatch.StartNew();
@@ -237,7 +241,7 @@ internal static class BenchTumbleCommand
     private static async Task<(long Rows, long Checksum, double Seconds)> SqlAggregateAsync(Events events, int parallelism, CancellationToken ct)
     {
         var pool = new BatchPool();
-        var registry = new ConnectorRegistry().Register(new BenchEventsConnector(() => Source(events, parallelism, pool)));
+        var registry = new ConnectorRegistry().Register(new BenchEventsConnector(() => Source(events, parallelism, pool, BatchPool.DefaultCapacity)));
         var session = new SqlSession(registry, Directory.GetCurrentDirectory(), new SqlSessionOptions { Parallelism = parallelism, Pool = pool });
         var statements = session.Prepare("""
             CREATE STREAM events (Ts TIMESTAMP(3), Key BIGINT, Price BIGINT, WATERMARK FOR Ts AS Ts) WITH (connector = 'bench-events');

@@ -57,23 +57,23 @@ public class LongKeyWindowCombinerTests : PooledBatchTest
 
     private sealed record Outcome(List<string> Rows, List<string> Raw, List<string> Errors);
 
-    /// <summary>Feeds the events in batches of 53 with a watermark after each; optionally round-trips a snapshot before batch <paramref name="snapshotAt"/>.</summary>
-    private Outcome Run(Func<IOperator> create, List<object?[]> events, int? targets, int? snapshotAt = null)
+    /// <summary>Feeds the events in batches of <paramref name="chunk"/> (53) with a watermark after each; optionally round-trips a snapshot before batch <paramref name="snapshotAt"/>.</summary>
+    private Outcome Run(Func<IOperator> create, List<object?[]> events, int? targets, int? snapshotAt = null, int chunk = 53)
     {
         var collected = new CollectingOutput();
         var output = new TargetCheckingOutput(collected, targets);
         var op = create();
         var maxTs = long.MinValue;
         var index = 0;
-        foreach (var chunk in events.Chunk(53))
+        foreach (var rows in events.Chunk(chunk))
         {
             if (index++ == snapshotAt)
             {
                 op = Checkpointing.RoundTrip((LongKeyWindowCombiner)op, () => (LongKeyWindowCombiner)create());
             }
 
-            op.OnBatch(Batches.Of(Pool, Events, chunk, capacity: 64), output);
-            maxTs = Math.Max(maxTs, chunk.Max(r => (long)r[2]!));
+            op.OnBatch(Batches.Of(Pool, Events, rows, capacity: Math.Max(64, chunk)), output);
+            maxTs = Math.Max(maxTs, rows.Max(r => (long)r[2]!));
             op.OnWatermark(maxTs - Delay, output);
         }
 
@@ -96,6 +96,37 @@ public class LongKeyWindowCombinerTests : PooledBatchTest
         Assert.NotEmpty(generic.Raw);
         Assert.Equal(nulls, generic.Rows.Any(r => r.StartsWith("NULL|", StringComparison.Ordinal)));
         Assert.Contains(generic.Errors, e => e.Contains("overflows BIGINT", StringComparison.Ordinal));
+        Assert.Equal(generic.Rows, specialised.Rows);
+        Assert.Equal(generic.Raw, specialised.Raw);
+        Assert.Equal(generic.Errors, specialised.Errors);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Thousands_of_sparse_keys_grow_the_cells_and_match_the_generic_combiner(bool nulls)
+    {
+        // Far more keys per batch than a slice's first cell arrays hold, many of them beyond the direct key index
+        // (negative, huge), so cells grow mid-batch on both the one-pass and the general path.
+        var random = new Random(23);
+        var events = EventRows(11, 6000, nulls);
+        foreach (var row in events)
+        {
+            if (row[0] is not null)
+            {
+                row[0] = random.Next(3) switch
+                {
+                    0 => (long)random.Next(0, 5000),
+                    1 => -(long)random.Next(1, 3000),
+                    _ => long.MaxValue - random.Next(0, 3000),
+                };
+            }
+        }
+
+        var generic = Run(() => TwoPhaseWindowAggregateOperator.Local(Events, Spec("hop-uneven"), new OutputTag("raw", Events), Pool, 64), events, null, chunk: 1500);
+        var specialised = Run(() => Combiner("hop-uneven", 2), events, 2, chunk: 1500);
+
+        Assert.True(generic.Rows.Count > 3000);
         Assert.Equal(generic.Rows, specialised.Rows);
         Assert.Equal(generic.Raw, specialised.Raw);
         Assert.Equal(generic.Errors, specialised.Errors);

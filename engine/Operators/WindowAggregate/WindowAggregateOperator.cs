@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Streams.Engine.Data;
 using Streams.Engine.Operators.Aggregates;
 using Streams.Engine.Runtime;
@@ -208,8 +209,25 @@ public sealed partial class WindowAggregateOperator : IOperator
             ThrowShortColumns();
         }
 
+        // The global phase of a two-phase aggregate (SUMs of the partial COUNT and SUM): its bulk goes through a tight loop.
+        var twoSums = !hasCount && hasSum2;
         for (var i = 0; i < n; i++)
         {
+            if (twoSums && slice is not null)
+            {
+                if (slotByKey.Length < keys.Count)
+                {
+                    slice.EnsureKeys(keys.Count);
+                    slotByKey = slice.SlotByKey;
+                }
+
+                i = AddTwoSumsRun(ts, keyValues, prices, prices2, i, n, currentStart, sliceLength, keys.DirectIds, slotByKey, sums, sumCounts, sums2, sumCounts2);
+                if (i >= n)
+                {
+                    break;
+                }
+            }
+
             var t = ts[i];
             // One unsigned compare keeps rows of the current slice off the division.
             if ((ulong)(t - currentStart) >= (ulong)sliceLength)
@@ -318,6 +336,69 @@ public sealed partial class WindowAggregateOperator : IOperator
         {
             EmitPartials(output);
         }
+    }
+
+    /// <summary>
+    /// Rows <paramref name="i"/>..<paramref name="n"/>-1 into two SUMs while they fall in the slice at
+    /// <paramref name="start"/>, their key has a direct id and a slot there, and neither sum overflows; returns the first
+    /// row it did not take. No calls and no bounds checks, so the JIT keeps the loop in registers. The caller guarantees
+    /// n ≤ the row arrays' lengths, a slotByKey entry per interned key, and accumulator arrays covering every slot.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static int AddTwoSumsRun(long[] ts, long[] keyValues, long[] values, long[] values2, int i, int n, long start, long sliceLength,
+        int[] directIds, int[] slotByKey, long[] sums, long[] counts, long[] sums2, long[] counts2)
+    {
+        ref var tsRow = ref MemoryMarshal.GetArrayDataReference(ts);
+        ref var keyRow = ref MemoryMarshal.GetArrayDataReference(keyValues);
+        ref var valueRow = ref MemoryMarshal.GetArrayDataReference(values);
+        ref var value2Row = ref MemoryMarshal.GetArrayDataReference(values2);
+        ref var direct = ref MemoryMarshal.GetArrayDataReference(directIds);
+        ref var slotOf = ref MemoryMarshal.GetArrayDataReference(slotByKey);
+        var directLength = (ulong)directIds.Length;
+        for (; i < n; i++)
+        {
+            if ((ulong)(Unsafe.Add(ref tsRow, i) - start) >= (ulong)sliceLength)
+            {
+                break;
+            }
+
+            var key = Unsafe.Add(ref keyRow, i);
+            if ((ulong)key >= directLength)
+            {
+                break;
+            }
+
+            // The direct index holds id + 1 (0 = not interned yet); interned ids have a slotByKey entry.
+            var id = Unsafe.Add(ref direct, (nint)key) - 1;
+            if (id < 0)
+            {
+                break;
+            }
+
+            var slot = Unsafe.Add(ref slotOf, id);
+            if (slot < 0)
+            {
+                break;
+            }
+
+            ref var sum = ref sums[slot];
+            ref var sum2 = ref sums2[slot];
+            var y = Unsafe.Add(ref valueRow, i);
+            var y2 = Unsafe.Add(ref value2Row, i);
+            var r = sum + y;
+            var r2 = sum2 + y2;
+            if ((((sum ^ r) & (y ^ r)) | ((sum2 ^ r2) & (y2 ^ r2))) < 0)
+            {
+                break;
+            }
+
+            sum = r;
+            sum2 = r2;
+            counts[slot]++;
+            counts2[slot]++;
+        }
+
+        return i;
     }
 
     private bool SumInputsHaveNulls(ColumnBatch batch)

@@ -133,6 +133,60 @@ public class LongKeyWindowCombinerTests : PooledBatchTest
     }
 
     [Fact]
+    public void The_global_phase_sums_partial_rows_of_any_key_leaving_out_a_partial_that_overflows()
+    {
+        // Partial rows (key, slice start, end, n, total) as combiners send them: small keys (the direct-index loop),
+        // negative and huge keys (hashed), slices interleaved, and totals that overflow a window's running SUM.
+        var spec = new WindowAggregateSpec(0, WindowSpec.Tumble(1000), [1], [AggregateSpec.CountStar("n"), AggregateSpec.Sum(2, "total")]);
+        var input = new Schema([new Field("ts", DataType.Timestamp), new Field("key", DataType.Int64), new Field("price", DataType.Int64)], 0);
+        var partialSchema = spec.OutputSchema(input);
+        var random = new Random(31);
+        var partials = Enumerable.Range(0, 20_000).Select(i =>
+        {
+            var start = (i / 700 + random.Next(0, 2)) * 1000L;
+            long key = random.Next(4) switch
+            {
+                0 => -random.Next(1, 50),
+                1 => long.MaxValue - random.Next(0, 50),
+                _ => random.Next(0, 300),
+            };
+            var total = random.Next(300) == 0 ? long.MaxValue - random.Next(0, 1000) : random.Next(-1000, 1000);
+            return new object?[] { key, start, start + 1000, (long)random.Next(1, 9), total };
+        }).ToList();
+
+        var expected = new Dictionary<(long Key, long Start), (long N, long Total, int Errors)>();
+        foreach (var p in partials)
+        {
+            var k = ((long)p[0]!, (long)p[1]!);
+            var (n, total, errors) = expected.GetValueOrDefault(k);
+            try
+            {
+                total = checked(total + (long)p[4]!);
+            }
+            catch (OverflowException)
+            {
+                errors++;
+            }
+
+            expected[k] = (n + (long)p[3]!, total, errors);
+        }
+
+        var global = new TwoPhaseWindowAggregateOperator(spec, partialSchema, new OutputTag("late", input), Pool, 256, TwoPhaseWindowAggregateOperator.GlobalSpec(spec).OutputSchema(partialSchema));
+        var output = new CollectingOutput();
+        foreach (var chunk in partials.Chunk(500))
+        {
+            global.OnBatch(JoinSide.Left, Batches.Of(Pool, partialSchema, chunk, capacity: 512), output);
+        }
+
+        global.OnEndOfInput(output);
+        Assert.Equal(
+            expected.Select(e => $"{e.Key.Key}|{e.Key.Start}|{e.Key.Start + 1000}|{e.Value.N}|{e.Value.Total}").Order(StringComparer.Ordinal),
+            output.Rows.Select(r => r.Text).Order(StringComparer.Ordinal));
+        Assert.True(expected.Values.Sum(v => v.Errors) > 10);
+        Assert.Equal(expected.Values.Sum(v => v.Errors), output.Errors.Count);
+    }
+
+    [Fact]
     public void Every_partial_batch_goes_to_the_task_the_hash_exchange_picks_for_its_keys()
     {
         var output = new TargetCheckingOutput(new CollectingOutput(), 3);

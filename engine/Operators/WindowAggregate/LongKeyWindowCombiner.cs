@@ -41,9 +41,11 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
     private readonly Stack<Slice> _spareSlices = new();
     private readonly ColumnBatch?[] _out;
 
-    // Per downstream task: rows written into its open batch, and that batch's value arrays (all partial columns are BIGINT/TIMESTAMP).
+    // Per downstream task: rows written into its open batch (all partial columns are BIGINT/TIMESTAMP), and while
+    // emitting a slice, how many of its cells go there (the cells themselves in _cellsOf).
     private readonly int[] _outRows;
-    private readonly long[][] _outValues;
+    private readonly int[] _cellsOfTarget;
+    private int[] _cellsOf = [];
 
     // Per aggregate: its input column (-1 for COUNT(*)) and, for a SUM, its place in a cell (1..), else 0.
     private readonly int[] _inputs;
@@ -79,7 +81,7 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
         _keys = new LongKeyTable(_targets);
         _out = new ColumnBatch?[_targets];
         _outRows = new int[_targets];
-        _outValues = new long[_targets * _partialSchema.Count][];
+        _cellsOfTarget = new int[_targets];
         _inputs = spec.Aggregates.Select(a => a.Kind == AggregateKind.CountStar ? -1 : a.InputColumn).ToArray();
         _sumOffset = new int[_inputs.Length];
         _stride = 1;
@@ -393,76 +395,68 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
         }
     }
 
-    /// <summary>Writes every touched cell as a partial row into the batch of the task that owns its key, then empties the slices.</summary>
+    /// <summary>
+    /// Writes every touched cell as a partial row into the batch of the task that owns its key, then empties the slices.
+    /// The cells are first sorted into one list per task, so each column is then written by a tight loop.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitPartials(IOperatorOutput output)
     {
-        var keyValues = _keys.Keys;
         var targetOf = _keys.TargetOf;
-        var aggregates = _inputs.Length;
-        var columns = _partialSchema.Count;
-        var stride = _stride;
-        var sumOffset = _sumOffset;
-        var outRows = _outRows;
-        var outValues = _outValues;
+        var nullTarget = _keys.NullTarget;
         foreach (var slice in _slices)
         {
-            var cells = slice.Cells;
             var touched = slice.Touched;
-            var missing = slice.Missing;
-            var start = slice.Start;
-            var end = start + _sliceLength;
-            for (var j = 0; j < slice.TouchedCount; j++)
+            var touchedCount = slice.TouchedCount;
+            Array.Clear(_cellsOfTarget);
+            if (_cellsOf.Length < touchedCount * _targets)
+            {
+                _cellsOf = new int[touchedCount * _targets * 2];
+            }
+
+            // Task t's cells go to _cellsOf[t * touchedCount ..].
+            var cellsOf = _cellsOf;
+            var cellsOfTarget = _cellsOfTarget;
+            for (var j = 0; j < touchedCount; j++)
             {
                 var index = touched[j];
-                var isNull = index == 0;
-                var t = isNull ? _keys.NullTarget : targetOf[index - 1];
-                var row = outRows[t];
-                if (_out[t] is null || row == _batchSize)
-                {
-                    NextBatch(t, output);
-                    row = 0;
-                }
+                var t = index == 0 ? nullTarget : targetOf[index - 1];
+                cellsOf[(t * touchedCount) + cellsOfTarget[t]++] = index;
+            }
 
-                outRows[t] = row + 1;
-                var values = t * columns;
-                var cell = index * stride;
-                outValues[values][row] = isNull ? 0 : keyValues[index - 1];
-                outValues[values + 1][row] = start;
-                outValues[values + 2][row] = end;
-                var taken = cells[cell];
-                for (var a = 0; a < aggregates; a++)
+            for (var t = 0; t < _targets; t++)
+            {
+                var cells = cellsOf.AsSpan(t * touchedCount, cellsOfTarget[t]);
+                while (!cells.IsEmpty)
                 {
-                    var n = missing is null ? taken : taken - missing[index * aggregates + a];
-                    var offset = sumOffset[a];
-                    if (offset == 0)
+                    if (_out[t] is null || _outRows[t] == _batchSize)
                     {
-                        outValues[values + 3 + a][row] = n;
+                        NextBatch(t, output);
                     }
-                    else if (n == 0)
-                    {
-                        outValues[values + 3 + a][row] = 0;
-                        _out[t]!.Columns[3 + a].SetNull(row);
-                    }
-                    else
-                    {
-                        outValues[values + 3 + a][row] = cells[cell + offset];
-                    }
-                }
 
-                if (isNull)
-                {
-                    _out[t]!.Columns[0].SetNull(row);
+                    var take = Math.Min(cells.Length, _batchSize - _outRows[t]);
+                    WriteRows(slice, cells[..take], _out[t]!, _outRows[t]);
+                    _outRows[t] += take;
+                    cells = cells[take..];
                 }
+            }
 
+            var stride = _stride;
+            var cellValues = slice.Cells;
+            for (var j = 0; j < touchedCount; j++)
+            {
+                var cell = touched[j] * stride;
                 for (var k = 0; k < stride; k++)
                 {
-                    cells[cell + k] = 0;
+                    cellValues[cell + k] = 0;
                 }
+            }
 
-                if (missing is not null)
+            if (slice.Missing is { } missing)
+            {
+                for (var j = 0; j < touchedCount; j++)
                 {
-                    missing.AsSpan(index * aggregates, aggregates).Clear();
+                    missing.AsSpan(touched[j] * _inputs.Length, _inputs.Length).Clear();
                 }
             }
 
@@ -475,9 +469,62 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
         {
             if (_out[t] is { } batch)
             {
-                batch.Count = outRows[t];
+                batch.Count = _outRows[t];
                 _out[t] = null;
                 Emit(batch, t, output);
+            }
+        }
+    }
+
+    /// <summary>Writes the partial rows of <paramref name="cells"/> (cell indexes of <paramref name="slice"/>) into rows firstRow.. of <paramref name="target"/>, a column at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void WriteRows(Slice slice, ReadOnlySpan<int> cells, ColumnBatch target, int firstRow)
+    {
+        var keyValues = _keys.Keys;
+        var keys = target.ColumnAt<long>(0).Values.AsSpan(firstRow, cells.Length);
+        for (var j = 0; j < cells.Length; j++)
+        {
+            var index = cells[j];
+            if (index == 0)
+            {
+                keys[j] = 0;
+                target.Columns[0].SetNull(firstRow + j);
+            }
+            else
+            {
+                keys[j] = keyValues[index - 1];
+            }
+        }
+
+        target.ColumnAt<long>(1).Values.AsSpan(firstRow, cells.Length).Fill(slice.Start);
+        target.ColumnAt<long>(2).Values.AsSpan(firstRow, cells.Length).Fill(slice.Start + _sliceLength);
+        var stride = _stride;
+        var values = slice.Cells;
+        var missing = slice.Missing;
+        var aggregates = _inputs.Length;
+        for (var a = 0; a < aggregates; a++)
+        {
+            var column = target.ColumnAt<long>(3 + a);
+            var output = column.Values.AsSpan(firstRow, cells.Length);
+            var offset = _sumOffset[a];
+            for (var j = 0; j < cells.Length; j++)
+            {
+                var cell = cells[j] * stride;
+                // Rows taken by this aggregate: the cell's rows less those it left out (NULL input, SUM overflow).
+                var n = missing is null ? values[cell] : values[cell] - missing[(cells[j] * aggregates) + a];
+                if (offset == 0)
+                {
+                    output[j] = n;
+                }
+                else if (n == 0)
+                {
+                    output[j] = 0;
+                    column.SetNull(firstRow + j);
+                }
+                else
+                {
+                    output[j] = values[cell + offset];
+                }
             }
         }
     }
@@ -497,14 +544,8 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
             Emit(full, target, output);
         }
 
-        var batch = _pool.Rent(_partialSchema, _batchSize);
-        _out[target] = batch;
+        _out[target] = _pool.Rent(_partialSchema, _batchSize);
         _outRows[target] = 0;
-        var columns = _partialSchema.Count;
-        for (var c = 0; c < columns; c++)
-        {
-            _outValues[target * columns + c] = batch.ColumnAt<long>(c).Values;
-        }
     }
 
     private Slice SliceAt(long start)

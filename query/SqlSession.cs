@@ -43,7 +43,9 @@ public sealed class SqlSession
     private readonly ConnectorRegistry _connectors;
     private readonly string _baseDirectory;
     private readonly SqlSessionOptions _options;
+    private const string ReuseSubplanKey = "table.optimizer.reuse-sub-plan-enabled";
     private int _inserts;
+    private bool _reuseSubplans = true;
 
     /// <summary>Creates a session whose relative paths resolve against <paramref name="baseDirectory"/>.</summary>
     public SqlSession(ConnectorRegistry connectors, string baseDirectory, SqlSessionOptions? options = null)
@@ -61,7 +63,13 @@ public sealed class SqlSession
         var result = new List<PreparedStatement>();
         foreach (var statement in statements)
         {
-            if (statement is SetStatement or StatementSetMarker)
+            if (statement is SetStatement set)
+            {
+                Apply(set);
+                continue;
+            }
+
+            if (statement is StatementSetMarker)
             {
                 continue;
             }
@@ -72,7 +80,26 @@ public sealed class SqlSession
         return result;
     }
 
-    private JobContext Context() => new(_connectors, _baseDirectory, _options.Pool, _options.DeadLetters ?? new CountingDeadLetters(), _options.Parallelism);
+    private JobContext Context() => new(_connectors, _baseDirectory, _options.Pool, _options.DeadLetters ?? new CountingDeadLetters(), _options.Parallelism, ReuseSubplans: _reuseSubplans);
+
+    /// <summary>
+    /// SET / RESET of Flink's <c>table.optimizer.reuse-sub-plan-enabled</c> (whether identical subplans run once); other
+    /// keys are accepted and have no effect.
+    /// </summary>
+    private void Apply(SetStatement set)
+    {
+        if (!set.Key.Equals(ReuseSubplanKey, StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        _reuseSubplans = set.Value.ToLowerInvariant() switch
+        {
+            "" or "true" => true,
+            "false" => false,
+            _ => throw new SqlException(set.Pos, $"'{ReuseSubplanKey}' is 'true' or 'false', not '{set.Value}'"),
+        };
+    }
 
     private PreparedStatement PrepareOne(Statement statement)
     {
@@ -138,7 +165,7 @@ public sealed class SqlSession
                         InsertStatement i => Ddl.FitToTarget(PlanQuery(i.Query), _catalog.Get(i.Target, i.TargetPos), i.Query.Pos),
                         _ => throw new SqlException(explain.Inner.Pos, "not supported: EXPLAIN of this statement (EXPLAIN a SELECT or INSERT)"),
                     };
-                    var text = PlanPrinter.Explain(inner, _options.Parallelism);
+                    var text = PlanPrinter.Explain(inner, _options.Parallelism, _reuseSubplans);
                     return new PreparedStatement(StatementKind.Explain, explain.Pos, Context()) { Text = text };
                 }
 

@@ -20,10 +20,12 @@ public sealed class DataStream
     private readonly int _chainLength;
     private readonly EdgeKind? _exchange;
     private readonly int[] _keys;
+    private readonly bool _branch;
     private GraphNode? _lastAppended;
 
-    internal DataStream(JobGraph graph, GraphNode node, int port, Schema schema, EdgeKind? exchange, int[]? keys = null)
+    internal DataStream(JobGraph graph, GraphNode node, int port, Schema schema, EdgeKind? exchange, int[]? keys = null, bool branch = false)
     {
+        _branch = branch;
         Graph = graph;
         _node = node;
         _port = port;
@@ -82,17 +84,24 @@ public sealed class DataStream
             }
         }
 
-        return new DataStream(Graph, _node, _port, Schema, EdgeKind.Hash, keyColumns);
+        return new DataStream(Graph, _node, _port, Schema, EdgeKind.Hash, keyColumns, _branch);
     }
 
     /// <summary>True when the next operator runs after a hash exchange on <see cref="KeyColumns"/>.</summary>
     internal bool IsKeyed => _exchange == EdgeKind.Hash;
 
     /// <summary>This stream before its pending exchange: operators appended to it run in the producer's tasks.</summary>
-    internal DataStream WithoutExchange() => new(Graph, _node, _port, Schema, null);
+    internal DataStream WithoutExchange() => new(Graph, _node, _port, Schema, _branch ? EdgeKind.Forward : null, branch: _branch);
+
+    /// <summary>
+    /// This stream as one branch of a fan-out: the next operator runs in its own tasks behind a forward edge (or the
+    /// consumer's exchange), never chained into the producer, so any number of consumers can read the same output
+    /// (each gets every batch). Call it for every consumer of a stream that is used more than once.
+    /// </summary>
+    public DataStream Branch() => new(Graph, _node, _port, Schema, _exchange ?? EdgeKind.Forward, _keys, branch: true);
 
     /// <summary>Spreads the batches round-robin over the job's parallelism before the next operator.</summary>
-    public DataStream Rebalance() => new(Graph, _node, _port, Schema, EdgeKind.Rebalance);
+    public DataStream Rebalance() => new(Graph, _node, _port, Schema, EdgeKind.Rebalance, branch: _branch);
 
     /// <summary>The rows the operator that produced this stream sends to side output <paramref name="tag"/> (late data, rejected rows).</summary>
     public DataStream SideOutput(OutputTag tag)
@@ -125,7 +134,7 @@ public sealed class DataStream
     {
         CheckOpen();
         var kind = keys is not null ? EdgeKind.Hash
-            : _exchange is { } e ? e
+            : _exchange is { } e and not EdgeKind.Forward ? e
             : _node.Parallelism == target.Parallelism ? EdgeKind.Forward : EdgeKind.Rebalance;
         var edge = new GraphEdge(_node, _port, target, side, kind, keys ?? (kind == EdgeKind.Hash ? _keys : []));
         _node.Ports[_port].Add(edge);
@@ -142,7 +151,7 @@ public sealed class DataStream
             return _node;
         }
 
-        var parallelism = _exchange is null ? _node.Parallelism : Graph.Options.Parallelism;
+        var parallelism = _exchange is null or EdgeKind.Forward ? _node.Parallelism : Graph.Options.Parallelism;
         var node = Graph.AddNode(name, parallelism, n => n);
         ConnectTo(node, JoinSide.Left, null);
         _lastAppended = node;

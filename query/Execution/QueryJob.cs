@@ -21,7 +21,8 @@ namespace Streams.Query.Execution;
 /// <param name="DeadLetters">Where rejected records go.</param>
 /// <param name="Parallelism">Tasks per keyed operator.</param>
 /// <param name="Checkpoints">Checkpointing of the job (INSERT INTO with --state-dir), or null.</param>
-internal sealed record JobContext(ConnectorRegistry Connectors, string BaseDirectory, BatchPool Pool, IDeadLetterSink DeadLetters, int Parallelism, ICheckpointHooks? Checkpoints = null);
+/// <param name="ReuseSubplans">Whether identical subplans are computed once and fanned out.</param>
+internal sealed record JobContext(ConnectorRegistry Connectors, string BaseDirectory, BatchPool Pool, IDeadLetterSink DeadLetters, int Parallelism, ICheckpointHooks? Checkpoints = null, bool ReuseSubplans = true);
 
 /// <summary>
 /// Turns an optimised logical plan into a runtime <see cref="JobGraph"/>: scans become sources with the declared
@@ -32,17 +33,20 @@ internal sealed class QueryJob
 {
     private readonly JobContext _context;
     private readonly JobGraph _graph;
+    private readonly SharedSubplans _shared;
+    private readonly Dictionary<string, DataStream> _wired = new(StringComparer.Ordinal);
 
-    private QueryJob(JobContext context)
+    private QueryJob(LogicalNode root, JobContext context)
     {
         _context = context;
+        _shared = context.ReuseSubplans ? SharedSubplans.Of(root) : SharedSubplans.None;
         _graph = new JobGraph(new JobOptions { Parallelism = context.Parallelism, Pool = context.Pool, DeadLetters = context.DeadLetters, Name = "sql", Checkpoints = context.Checkpoints });
     }
 
     /// <summary>Builds the job; <paramref name="output"/> receives every result batch (serialised; the batch is not owned).</summary>
     public static Job Build(LogicalNode root, Action<ColumnBatch> output, JobContext context)
     {
-        var job = new QueryJob(context);
+        var job = new QueryJob(root, context);
         var stream = job.Wire(root);
         stream.ForEach(output, "output");
         return job._graph.Build();
@@ -51,7 +55,7 @@ internal sealed class QueryJob
     /// <summary>Builds the job writing into a sink connector (INSERT INTO).</summary>
     public static Job BuildInsert(LogicalNode root, ISinkConnector sink, JobContext context)
     {
-        var job = new QueryJob(context);
+        var job = new QueryJob(root, context);
         job.Wire(root).To(sink, "sink");
         return job._graph.Build();
     }
@@ -83,7 +87,25 @@ internal sealed class QueryJob
         return factory;
     }
 
+    /// <summary>The stream of <paramref name="node"/>'s rows; a subtree the plan uses more than once is built once and fanned out.</summary>
     private DataStream Wire(LogicalNode node)
+    {
+        if (!_shared.IsShared(node))
+        {
+            return WireNode(node);
+        }
+
+        var key = _shared.KeyOf(node);
+        if (!_wired.TryGetValue(key, out var stream))
+        {
+            stream = WireNode(node);
+            _wired[key] = stream;
+        }
+
+        return stream.Branch();
+    }
+
+    private DataStream WireNode(LogicalNode node)
     {
         switch (node)
         {

@@ -16,7 +16,7 @@ internal static class SqlCheckpointing
     public static async Task RunInsertAsync(LogicalNode plan, CatalogEntry target, ISinkConnector sink, JobContext context, SqlCheckpointOptions options, CancellationToken cancellationToken)
     {
         // The plan text names every operator, key and column: a changed query cannot restore another query's state.
-        var fingerprint = PlanFingerprint.Of($"INSERT INTO {target.Name}\n{PlanPrinter.Explain(plan, context.Parallelism)}");
+        var fingerprint = PlanFingerprint.Of($"INSERT INTO {target.Name}\n{PlanPrinter.Explain(plan, context.Parallelism, context.ReuseSubplans)}");
         var checkpointing = new JobCheckpointing(options.StateDirectory, fingerprint, options.Interval);
         var job = QueryJob.BuildInsert(plan, sink, context with { Checkpoints = checkpointing });
         await checkpointing.RunAsync(job, cancellationToken).ConfigureAwait(false);

@@ -27,23 +27,6 @@ internal abstract class LogicalNode
 
     /// <summary>The node with other inputs (same shape).</summary>
     public abstract LogicalNode WithInputs(IReadOnlyList<LogicalNode> inputs);
-
-    /// <summary>Renders the plan below this node as an indented tree.</summary>
-    public string Render()
-    {
-        var sb = new StringBuilder();
-        RenderInto(sb, 0);
-        return sb.ToString();
-    }
-
-    private void RenderInto(StringBuilder sb, int depth)
-    {
-        sb.Append(' ', depth * 2).Append(Describe()).Append('\n');
-        foreach (var input in Inputs)
-        {
-            input.RenderInto(sb, depth + 1);
-        }
-    }
 }
 
 /// <summary>Reads a declared stream or table through its connector.</summary>
@@ -322,9 +305,10 @@ internal sealed class JoinNode(
 /// <summary>
 /// The rows holding the maximum of <see cref="ValueColumn"/> in their tumbling window, each with that maximum and the
 /// window's end: what joining a stream to its own per-window MAX on value and time range gives (Nexmark q7), computed
-/// without buffering the window. Output: the input columns, then max and window_end.
+/// without buffering the window. Output: the input columns, then max and window_end. <see cref="PartitionColumn"/> is a
+/// column with one value per window (the rows then spread over the tasks by it), or -1 when one task sees every row.
 /// </summary>
-internal sealed class WindowMaxPruneNode(LogicalNode input, int timeColumn, int valueColumn, long sizeMs) : LogicalNode
+internal sealed class WindowMaxPruneNode(LogicalNode input, int timeColumn, int valueColumn, long sizeMs, long offsetMs = 0, int partitionColumn = -1) : LogicalNode
 {
     public LogicalNode Input { get; } = input;
 
@@ -334,15 +318,20 @@ internal sealed class WindowMaxPruneNode(LogicalNode input, int timeColumn, int 
 
     public long SizeMs { get; } = sizeMs;
 
+    public long OffsetMs { get; } = offsetMs;
+
+    public int PartitionColumn { get; } = partitionColumn;
+
     public override Schema Schema { get; } = new(
         input.Schema.Fields.Append(new Field("max", DataType.Int64, false)).Append(new Field("window_end", DataType.Timestamp, false)), input.Schema.EventTimeIndex);
 
     public override IReadOnlyList<LogicalNode> Inputs => [Input];
 
     public override string Describe() =>
-        $"WindowMaxPrune [window=TUMBLE(time={Input.Schema[TimeColumn].Name}, size={SizeMs}ms), max={Input.Schema[ValueColumn].Name}]";
+        $"WindowMaxPrune [window=TUMBLE(time={Input.Schema[TimeColumn].Name}, size={SizeMs}ms{(OffsetMs == 0 ? "" : $", offset={OffsetMs}ms")}), max={Input.Schema[ValueColumn].Name}"
+        + (PartitionColumn < 0 ? "]" : $", partition={Input.Schema[PartitionColumn].Name}]");
 
-    public override LogicalNode WithInputs(IReadOnlyList<LogicalNode> inputs) => new WindowMaxPruneNode(inputs[0], TimeColumn, ValueColumn, SizeMs);
+    public override LogicalNode WithInputs(IReadOnlyList<LogicalNode> inputs) => new WindowMaxPruneNode(inputs[0], TimeColumn, ValueColumn, SizeMs, OffsetMs, PartitionColumn);
 }
 
 /// <summary>

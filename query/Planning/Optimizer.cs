@@ -40,6 +40,9 @@ internal static class Optimizer
             case JoinNode j when WindowMaxOf(j) is { } prune:
                 return prune;
 
+            case JoinNode j when WindowTopOf(j) is { } top:
+                return top;
+
             case JoinNode { IsWindowJoin: false, Interval: null } j when JoinPlanner.IsWindowJoin(j.Left, j.Right, j.LeftKeys, j.RightKeys):
                 // An input became windowed by a rewrite below (a regrouped window aggregate): now it is a window join.
                 return new JoinNode(j.Left, j.Right, j.Kind, j.LeftKeys, j.RightKeys, j.Residual, null, true, j.Schema);
@@ -168,6 +171,121 @@ internal static class Optimizer
         }
 
         return new ProjectNode(prune, exprs, j.Schema);
+    }
+
+    /// <summary>
+    /// <c>x JOIN (SELECT MAX(v) AS m, window_start, window_end FROM x GROUP BY window_start, window_end) ON both window
+    /// bounds AND x.v &gt;= m</c> (or <c>=</c>), where x's rows carry their window (Nexmark q5, hot items): the rows of x at
+    /// their window's maximum. As a join it computes x twice (or fans it out) and holds every row of x until its window
+    /// completes; a <see cref="WindowMaxPruneNode"/> over x's window_end keeps only the rows at the running maximum. Both
+    /// sides must read the same x (same rows: <see cref="SharedSubplans.SameRows"/>) through column-only projections.
+    /// </summary>
+    private static LogicalNode? WindowTopOf(JoinNode j)
+    {
+        var n = j.Left.Schema.Count;
+        if (j is not { Kind: "INNER", Interval: null }
+            || j.Schema.Count != n + j.Right.Schema.Count
+            || Trace(j.Right, 0).Node is not AggregateNode { Window: { Kind: "TUMBLE", Regroups: not null, SizeMs: > 1 } window, Keys.Count: 2, Aggregates: [{ Function: "MAX", Distinct: false, FilterColumn: < 0 } max] } agg
+            || agg.Input.WindowColumns is not { } w || !agg.Keys.Contains(w.Start) || !agg.Keys.Contains(w.End) || window.TimeColumn != w.End)
+        {
+            return null;
+        }
+
+        // The value compared with the right's MAX: a residual v >= max (">=" and "<=" must point from v to the maximum),
+        // or v = max, which the binder made a third key pair.
+        var k = agg.Keys.Count;
+        var keys = j.LeftKeys.Zip(j.RightKeys).ToList();
+        int left, right;
+        switch (j.Residual)
+        {
+            case BoundCall { Name: ">=" or "<=" or "=", Args: [BoundColumn a, BoundColumn b] } cmp when keys.Count == 2:
+                (left, right) = a.Index < n ? (a.Index, b.Index - n) : (b.Index, a.Index - n);
+                if (left >= n || right < 0 || (cmp.Name == ">=" && a.Index >= n) || (cmp.Name == "<=" && a.Index < n))
+                {
+                    return null;
+                }
+
+                break;
+            case null when keys.Count == 3 && keys.FindIndex(p => Trace(j.Right, p.Second) == (agg, k + 2)) is var at and >= 0:
+                (left, right) = keys[at];
+                keys.RemoveAt(at);
+                break;
+            default:
+                return null;
+        }
+
+        if (j.Left.Schema[left].Type is not (DataType.Int64 or DataType.Int32))
+        {
+            return null;
+        }
+
+        var x = Trace(j.Left, left);
+        var maxArg = Trace(agg.Input, max.ArgColumn);
+        var maxOfRight = Trace(j.Right, right);
+        if (maxOfRight.Node != agg || maxOfRight.Column != k + 2 || maxArg.Column != x.Column || !SharedSubplans.SameRows(x.Node, maxArg.Node))
+        {
+            return null;
+        }
+
+        // Each key pair joins a window bound of x with the same bound as the aggregate grouped it.
+        var leftOfBound = new Dictionary<int, int>();
+        foreach (var (lk, rk) in keys)
+        {
+            var l = Trace(j.Left, lk);
+            var r = Trace(j.Right, rk);
+            if (!ReferenceEquals(l.Node, x.Node) || r.Node != agg || r.Column >= k)
+            {
+                return null;
+            }
+
+            var bound = Trace(agg.Input, agg.Keys[r.Column]);
+            if (!ReferenceEquals(bound.Node, maxArg.Node) || bound.Column != l.Column)
+            {
+                return null;
+            }
+
+            leftOfBound[r.Column] = lk;
+        }
+
+        if (leftOfBound.Count != 2 || !leftOfBound.TryGetValue(agg.Keys[0] == w.End ? 0 : 1, out var endColumn))
+        {
+            return null;
+        }
+
+        var prune = new WindowMaxPruneNode(j.Left, endColumn, left, window.SizeMs, window.OffsetMs, partitionColumn: endColumn);
+        var exprs = Enumerable.Range(0, n).Select(i => (BoundExpr)new BoundColumn(i, j.Left.Schema[i].Type, j.Left.Schema[i].Name)).ToList();
+        for (var i = 0; i < j.Right.Schema.Count; i++)
+        {
+            var type = j.Schema[n + i].Type;
+            var from = Trace(j.Right, i);
+            BoundExpr? mapped = from.Column switch
+            {
+                _ when from.Node != agg => null,
+                var c when c < k => new BoundColumn(leftOfBound[c], j.Left.Schema[leftOfBound[c]].Type, j.Left.Schema[leftOfBound[c]].Name),
+                var c when c == k + 2 => type == DataType.Int64 ? new BoundColumn(n, DataType.Int64, "max") : new BoundCall("CAST", [new BoundColumn(n, DataType.Int64, "max")], type),
+                _ => null,
+            };
+            if (mapped is null || mapped.Type != type)
+            {
+                return null;
+            }
+
+            exprs.Add(mapped);
+        }
+
+        return new ProjectNode(prune, exprs, j.Schema);
+    }
+
+    /// <summary>Where column <paramref name="column"/> of <paramref name="node"/> comes from through column-only projections.</summary>
+    private static (LogicalNode Node, int Column) Trace(LogicalNode node, int column)
+    {
+        while (node is ProjectNode p && p.Exprs[column] is BoundColumn c)
+        {
+            column = c.Index;
+            node = p.Input;
+        }
+
+        return (node, column);
     }
 
     /// <summary>The scan and column a column of <paramref name="node"/> reads unchanged (through projections), or null.</summary>

@@ -36,6 +36,29 @@ public class JobGraphTests : PooledBatchTest
     }
 
     [Fact]
+    public async Task A_stream_branched_to_three_consumers_gives_each_of_them_every_row_once()
+    {
+        var graph = new JobGraph(new JobOptions { Parallelism = 3, Pool = Pool });
+        var shared = graph.Source("events", new InMemorySource(Events, [Rows(0, 500), Rows(500, 700)], batchSize: 64, pool: Pool), Events);
+        var (chained, keyed, rebalanced) = (new CollectingSink(), new CollectingSink(), new CollectingSink());
+        var tasksPerKey = new Dictionary<long, HashSet<int>>();
+        // One consumer that would otherwise chain into the source's tasks, one behind a key exchange, one round-robin.
+        shared.Branch().Apply("same-tasks", Events, task => new TaskTagOperator(task, [])).To(chained);
+        shared.Branch().KeyBy(0).Apply("by-key", Events, task => new TaskTagOperator(task, tasksPerKey)).To(keyed);
+        shared.Branch().Rebalance().Apply("spread", Events, task => new TaskTagOperator(task, [])).To(rebalanced);
+
+        var job = graph.Build();
+        await job.RunAsync();
+
+        var all = Enumerable.Range(0, 1200).Select(i => (long)i).ToList();
+        Assert.Equal(all, chained.Rows.Select(r => (long)r[1]!).Order());
+        Assert.Equal(all, keyed.Rows.Select(r => (long)r[1]!).Order());
+        Assert.Equal(all, rebalanced.Rows.Select(r => (long)r[1]!).Order());
+        Assert.All(tasksPerKey.Values, tasks => Assert.Single(tasks));
+        Assert.Equal(long.MaxValue, job.Metrics["same-tasks"].Watermark);
+    }
+
+    [Fact]
     public async Task A_failing_operator_fails_the_job_with_its_name_and_returns_every_batch()
     {
         var graph = new JobGraph(new JobOptions { Parallelism = 2, Pool = Pool });

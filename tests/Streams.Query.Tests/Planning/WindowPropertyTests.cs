@@ -47,14 +47,52 @@ public class WindowPropertyTests
     [Fact]
     public void Joining_two_windowed_results_on_both_bounds_is_a_window_join_and_append_only()
     {
+        // num * 2 >= maxn is not "at the maximum": it stays a join.
         var plan = Plan($"""
             SELECT A.auction, A.num FROM ({HotItems}) A
             JOIN (SELECT MAX(num) AS maxn, starttime, endtime FROM ({HotItems}) GROUP BY starttime, endtime) M
-            ON A.starttime = M.starttime AND A.endtime = M.endtime AND A.num >= M.maxn
+            ON A.starttime = M.starttime AND A.endtime = M.endtime AND A.num * 2 >= M.maxn
             """);
         var join = Assert.Single(Nodes<JoinNode>(plan));
         Assert.True(join.IsWindowJoin);
         Assert.False(plan.IsUpdating);
+    }
+
+    [Theory]
+    [InlineData("A.num >= M.maxn")]
+    [InlineData("M.maxn <= A.num")]
+    [InlineData("A.num = M.maxn")]
+    public void Joining_a_windowed_result_to_its_own_maximum_per_window_keeps_the_rows_at_the_maximum_without_a_join(string atMax)
+    {
+        // Nexmark q5: the rows at their window's maximum, computed over one window aggregate, partitioned by window.
+        var plan = Plan($"""
+            SELECT A.auction, A.num, M.maxn, M.endtime FROM ({HotItems}) A
+            JOIN (SELECT MAX(num) AS maxn, starttime, endtime FROM ({HotItems}) GROUP BY starttime, endtime) M
+            ON A.starttime = M.starttime AND A.endtime = M.endtime AND {atMax}
+            """);
+        Assert.Empty(Nodes<JoinNode>(plan));
+        var prune = Assert.Single(Nodes<WindowMaxPruneNode>(plan));
+        Assert.Equal((2000, 1), (prune.SizeMs, prune.OffsetMs));
+        Assert.Equal("endtime", prune.Input.Schema[prune.TimeColumn].Name);
+        Assert.Equal(prune.TimeColumn, prune.PartitionColumn);
+        Assert.Equal("num", prune.Input.Schema[prune.ValueColumn].Name);
+        Assert.Equal("HOP", Assert.Single(Nodes<AggregateNode>(plan)).Window!.Kind);
+        Assert.False(plan.IsUpdating);
+    }
+
+    [Theory]
+    [InlineData("A.num <= M.maxn", "MAX(num)", "")]
+    [InlineData("A.num >= M.maxn", "MIN(num)", "")]
+    [InlineData("A.num >= M.maxn", "MAX(num)", "WHERE num > 1")]
+    public void The_maximum_of_other_rows_or_another_comparison_stays_a_window_join(string condition, string aggregate, string where)
+    {
+        var plan = Plan($"""
+            SELECT A.auction, A.num FROM ({HotItems}) A
+            JOIN (SELECT {aggregate} AS maxn, starttime, endtime FROM ({HotItems}) {where} GROUP BY starttime, endtime) M
+            ON A.starttime = M.starttime AND A.endtime = M.endtime AND {condition}
+            """);
+        Assert.True(Assert.Single(Nodes<JoinNode>(plan)).IsWindowJoin);
+        Assert.Empty(Nodes<WindowMaxPruneNode>(plan));
     }
 
     [Fact]

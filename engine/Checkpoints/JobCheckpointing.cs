@@ -60,6 +60,7 @@ public sealed class JobCheckpointing : ICheckpointHooks
 
         if (AlreadyFinished)
         {
+            ResolveFinishedSinks(job);
             _log($"job already finished (checkpoint {RecoveredFrom!.Id} in {Store.StateDirectory} is final): nothing to do");
             return;
         }
@@ -95,6 +96,49 @@ public sealed class JobCheckpointing : ICheckpointHooks
             await _coordinator.WhenStateWritten().ConfigureAwait(false);
             DisposeDeferred();
         }
+    }
+
+    /// <summary>
+    /// A crash between the final checkpoint's manifest and its commit leaves the final epoch's output staged: a rerun that
+    /// runs nothing still opens each two-phase sink writer once so it publishes what the final manifest covers.
+    /// </summary>
+    private void ResolveFinishedSinks(Job job)
+    {
+        foreach (var node in job.Nodes)
+        {
+            if (!node.Terminated || node.Chain.Count == 0)
+            {
+                continue;
+            }
+
+            for (var task = 0; task < node.Parallelism; task++)
+            {
+                if (node.Chain[^1].Factory(task) is not SinkOperator { Writer: var writer } sink)
+                {
+                    break;
+                }
+
+                using (sink)
+                {
+                    (writer as ITransactionalSinkWriter)?.RecoverTransactions(CommittedTransaction(node.Name, task));
+                }
+            }
+        }
+    }
+
+    /// <summary>The transaction id the recovered manifest records for task <paramref name="task"/> of sink <paramref name="sinkId"/> (0 when none).</summary>
+    private long CommittedTransaction(string sinkId, int task)
+    {
+        long committed = 0;
+        foreach (var t in RecoveredFrom?.Sinks ?? [])
+        {
+            if (t.Task == task && string.Equals(t.SinkId, sinkId, StringComparison.Ordinal))
+            {
+                committed = t.TransactionId;
+            }
+        }
+
+        return committed;
     }
 
     /// <inheritdoc/>
@@ -283,16 +327,7 @@ public sealed class JobCheckpointing : ICheckpointHooks
             _owner = owner;
             if (writer is ITransactionalSinkWriter transactional)
             {
-                long committed = 0;
-                foreach (var t in owner.RecoveredFrom?.Sinks ?? [])
-                {
-                    if (t.Task == task && string.Equals(t.SinkId, node, StringComparison.Ordinal))
-                    {
-                        committed = t.TransactionId;
-                    }
-                }
-
-                transactional.RecoverTransactions(committed);
+                transactional.RecoverTransactions(owner.CommittedTransaction(node, task));
             }
             else if (task == 0)
             {

@@ -32,6 +32,9 @@ public sealed class Job
     /// <summary>The job's settings.</summary>
     public JobOptions Options => _graph.Options;
 
+    /// <summary>The job's graph nodes (the checkpoint layer reaches the sinks of a finished job through them).</summary>
+    internal IReadOnlyList<GraphNode> Nodes => _graph.Nodes;
+
     /// <summary>Live counters per node.</summary>
     public JobMetrics Metrics { get; }
 

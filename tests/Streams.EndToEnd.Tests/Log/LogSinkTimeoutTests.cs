@@ -69,11 +69,51 @@ public sealed class LogSinkTimeoutTests : IDisposable
         return ids;
     }
 
+    /// <summary>Prepares, on a producer slot of the sink's task 0 with nothing open, a transaction holding the row id -1 under <paramref name="tag"/>.</summary>
+    private void StageCrashedTransaction(long tag, TimeProvider clock)
+    {
+        using var store = LogStore.Open(Path.Combine(_dir, "data"), create: false, report: _ => { }, clock: clock);
+        var log = store.OpenTopic("out").Partitions[0];
+        var id = Enumerable.Range(0, 4).Select(slot => TransactionalProducer.IdFor($"out_t#0/{slot}")).First(p => log.OpenTransactions.All(t => t.ProducerId != p));
+        var crashed = new TransactionalProducer(id, TransactionalProducer.NextEpoch(id, [log]), timeoutMs: 60_000);
+        using var batch = new RecordBatchBuilder();
+        batch.TryAddUnkeyed(Encoding.UTF8.GetBytes("{\"id\":-1,\"v\":0}"), 0);
+        crashed.Send(log, batch);
+        crashed.Prepare(log, tag);
+    }
+
+    private long NewestCompleteCheckpoint() =>
+        new CheckpointStore(Path.Combine(_dir, "state", "insert-1"), retain: int.MaxValue, log: _ => { }).List()
+            .First(l => l.Status == CheckpointStatus.Complete).Id;
+
+    private void WriteInput(int rows)
+    {
+        Directory.CreateDirectory(_dir);
+        File.WriteAllText(Path.Combine(_dir, "in.ndjson"), string.Concat(Enumerable.Range(0, rows).Select(i => string.Create(CultureInfo.InvariantCulture, $"{{\"id\":{i},\"v\":{i % 7}}}\n"))));
+    }
+
+    [Fact]
+    public async Task A_rerun_of_a_finished_job_publishes_the_final_checkpoints_output_whose_commit_a_crash_cut_off()
+    {
+        WriteInput(1_000);
+        var first = await Run("fail");
+        Assert.True(first.Exit == 0, first.Err);
+
+        // A crash right after the final manifest: its epoch's transaction is prepared under the final checkpoint, not committed.
+        StageCrashedTransaction(NewestCompleteCheckpoint(), TimeProvider.System);
+        Assert.Equal(Enumerable.Range(0, 1_000).Select(i => (long)i), CommittedIds());
+
+        var rerun = await Run("fail");
+        Assert.True(rerun.Exit == 0, rerun.Err);
+        Assert.Equal(Enumerable.Range(-1, 1_001).Select(i => (long)i), CommittedIds());
+        Assert.True((await Run("fail")).Exit == 0);
+        Assert.Equal(Enumerable.Range(-1, 1_001).Select(i => (long)i), CommittedIds());
+    }
+
     [Fact]
     public async Task A_restart_after_the_timeout_aborted_the_output_of_its_checkpoint_fails_with_the_reason_until_the_loss_is_accepted()
     {
-        Directory.CreateDirectory(_dir);
-        File.WriteAllText(Path.Combine(_dir, "in.ndjson"), string.Concat(Enumerable.Range(0, Rows).Select(i => string.Create(CultureInfo.InvariantCulture, $"{{\"id\":{i},\"v\":{i % 7}}}\n"))));
+        WriteInput(Rows);
         var checkpoints = Path.Combine(_dir, "state", "insert-1", "checkpoints");
         WriteQuery("fail");
 
@@ -93,22 +133,12 @@ public sealed class LogSinkTimeoutTests : IDisposable
             await job.WaitForExitAsync();
         }
 
-        var resumeFrom = new CheckpointStore(Path.Combine(_dir, "state", "insert-1"), retain: int.MaxValue, log: _ => { }).List()
-            .First(l => l.Status == CheckpointStatus.Complete).Id;
+        var resumeFrom = NewestCompleteCheckpoint();
         var published = CommittedIds();
 
         // What a crash between checkpoint N's manifest and its commit leaves, once the job stayed down past its one-minute
-        // timeout: a transaction of the sink prepared under N, begun two minutes ago (on a producer slot with none open).
-        using (var store = LogStore.Open(Path.Combine(_dir, "data"), create: false, report: _ => { }, clock: new TwoMinutesAgo()))
-        {
-            var log = store.OpenTopic("out").Partitions[0];
-            var id = Enumerable.Range(0, 4).Select(slot => TransactionalProducer.IdFor($"out_t#0/{slot}")).First(p => log.OpenTransactions.All(t => t.ProducerId != p));
-            var crashed = new TransactionalProducer(id, TransactionalProducer.NextEpoch(id, [log]), timeoutMs: 60_000);
-            using var batch = new RecordBatchBuilder();
-            batch.TryAddUnkeyed(Encoding.UTF8.GetBytes("{\"id\":-1,\"v\":0}"), 0);
-            crashed.Send(log, batch);
-            crashed.Prepare(log, resumeFrom);
-        }
+        // timeout: a transaction of the sink prepared under N, begun two minutes ago.
+        StageCrashedTransaction(resumeFrom, new TwoMinutesAgo());
 
         for (var attempt = 0; attempt < 2; attempt++)
         {

@@ -45,7 +45,7 @@ internal static class PhysicalOperators
 
                     if (agg.Window.Kind == "CUMULATE")
                     {
-                        return WireCumulate(agg, input, specs, context);
+                        return WireCumulate(agg, input, specs);
                     }
 
                     var window = agg.Window.Kind switch
@@ -111,27 +111,30 @@ internal static class PhysicalOperators
     }
 
     /// <summary>
-    /// CUMULATE: rows copied once per cumulative window [ws, ws + k * step) they fall in, then aggregated by the keys and
-    /// the window's bounds in tumbling windows of one step over window_time (end - 1): each cumulative window is the
-    /// step-long tumbling window that ends where it ends, so it fires, once, as the watermark passes its own end (as in
-    /// Flink), not at the end of the size-long window. A copy whose window fired already is a late row.
+    /// CUMULATE: rows copied once per cumulative window [ws, ws + k * step) they fall in, then aggregated in tumbling
+    /// windows of one step over window_time (end - 1): the step-long window a copy lands in ends where its cumulative
+    /// window ends, so that window holds exactly the copies of one cumulative window and fires, once, as the watermark
+    /// passes its end (as in Flink), not at the end of the size-long window. It runs as the embedded API's window
+    /// aggregate (pre-aggregated before the exchange); window_start is recomputed from window_end. A copy whose window
+    /// fired already is a late row.
     /// </summary>
-    private static DataStream WireCumulate(AggregateNode agg, DataStream input, AggregateSpec[] specs, JobContext context)
+    private static DataStream WireCumulate(AggregateNode agg, DataStream input, AggregateSpec[] specs)
     {
         var w = agg.Window!;
         var stream = Expand(input, w);
-        var expanded = stream.Schema;
-        var n = input.Schema.Count;
-        var keys = agg.Keys.Append(n).Append(n + 1).ToArray();
-        var spec = new WindowAggregateSpec(n + 2, WindowSpec.Tumble(w.StepMs), keys, specs);
-        var late = new OutputTag("late-rows", expanded, CountsAsLate: true);
-        var aggregated = stream.KeyBy(keys).Apply("cumulate-aggregate", spec.OutputSchema(expanded), _ => new WindowAggregateOperator(expanded, spec, late, context.Pool));
+        var keys = agg.Keys.ToArray();
+        var spec = new WindowAggregateSpec(input.Schema.Count + 2, WindowSpec.Tumble(w.StepMs), keys, specs);
+        var aggregated = stream.KeyBy(keys).WindowAggregate(spec, out _, "cumulate-aggregate");
 
-        // keys..., window_start, window_end, step window start, step window end, aggs... -> keys..., window_start, window_end, aggs...
-        var k = agg.Keys.Count;
+        // keys..., step window start, window_end, aggs... -> keys..., window_start, window_end, aggs...
+        var k = keys.Length;
         var from = aggregated.Schema;
-        var layout = Enumerable.Range(0, k + 2).Concat(Enumerable.Range(k + 4, agg.Aggregates.Count))
-            .Select(i => (BoundExpr)new BoundColumn(i, from[i].Type, from[i].Name)).ToArray();
+        var end = new BoundColumn(k + 1, DataType.Timestamp, from[k + 1].Name);
+        var start = new BoundCall("WINDOW_START", [new BoundCall("-", [end, new BoundInterval(1)], DataType.Timestamp), new BoundInterval(w.SizeMs)], DataType.Timestamp);
+        var layout = Enumerable.Range(0, k).Select(i => (BoundExpr)new BoundColumn(i, from[i].Type, from[i].Name))
+            .Append(start).Append(end)
+            .Concat(Enumerable.Range(k + 2, agg.Aggregates.Count).Select(i => new BoundColumn(i, from[i].Type, from[i].Name)))
+            .ToArray();
         return aggregated.Project(agg.Schema, ExpressionCompiler.CompileProjector(layout, from, agg.Schema), "cumulate-layout");
     }
 

@@ -14,6 +14,9 @@ public static class Program
             root.Subcommands.Add(command);
         }
 
-        return root.Parse(args).Invoke();
+        var parsed = root.Parse(args);
+        var exit = parsed.Invoke();
+        // A usage error (unknown option, bad or missing value) exits 2 like the commands' own usage checks, not 1 like a failed run.
+        return parsed.Errors.Count > 0 ? 2 : exit;
     }
 }

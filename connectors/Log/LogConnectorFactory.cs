@@ -13,7 +13,10 @@ namespace Streams.Connectors.Log;
 /// committed transactional data) or <c>read_uncommitted</c>;
 /// sink: <c>key.field</c> (column used as record key), <c>partitions</c> (when the sink creates the topic, default 1),
 /// <c>fsync</c> (always|never|interval:ms for a created topic), <c>transactional.id</c> (default: the sink table name;
-/// each writer task appends <c>#task</c>; two jobs writing one topic need different ids).
+/// each writer task appends <c>#task</c>; two jobs writing one topic need different ids), <c>transaction.timeout.ms</c> (how long a
+/// checkpoint's transaction may stay open, default 15 min and at most the topic's transaction-max-timeout-ms; a topic the sink
+/// creates gets a maximum of at least this), <c>transaction.timeout.on-recovery</c> = <c>fail</c> (default: a restart whose last
+/// checkpoint's output the log aborted on timeout fails with the reason) or <c>accept-loss</c> (it resumes and reports the loss).
 /// Values are JSON objects in the shared NDJSON encoding; columns match top-level fields, and <c>_key</c>, <c>_partition</c>,
 /// <c>_offset</c>, <c>_timestamp</c> columns read record metadata. A source partition is a topic partition and
 /// <see cref="ISourceReader.Offset"/> is the next log offset to read, so a checkpoint stores it and resumes exactly there.
@@ -60,6 +63,19 @@ public sealed class LogConnectorFactory : IConnectorFactory, IDisposable
     public ISinkConnector CreateSink(ConnectorContext context)
     {
         var (store, topicName) = Resolve(context);
+        var timeoutMs = TransactionalProducer.DefaultTimeoutMs;
+        if (context.Options.TryGetValue("transaction.timeout.ms", out var timeoutText) &&
+            (!long.TryParse(timeoutText, NumberStyles.None, CultureInfo.InvariantCulture, out timeoutMs) || timeoutMs < 1))
+        {
+            throw new ConnectorException($"stream '{context.StreamName}': option 'transaction.timeout.ms' must be a positive number of milliseconds, not '{timeoutText}'");
+        }
+
+        var acceptLoss = context.Options.GetValueOrDefault("transaction.timeout.on-recovery", "fail") switch
+        {
+            "fail" => false,
+            "accept-loss" => true,
+            var other => throw new ConnectorException($"stream '{context.StreamName}': transaction.timeout.on-recovery must be 'fail' or 'accept-loss', not '{other}'"),
+        };
         var topic = Wrap(() =>
         {
             if (store.TopicExists(topicName))
@@ -67,7 +83,7 @@ public sealed class LogConnectorFactory : IConnectorFactory, IDisposable
                 return store.OpenTopic(topicName);
             }
 
-            var config = new TopicConfig { Partitions = ParseInt(context, "partitions", 1) };
+            var config = new TopicConfig { Partitions = ParseInt(context, "partitions", 1), TransactionMaxTimeoutMs = Math.Max(timeoutMs, TopicConfig.DefaultTransactionMaxTimeoutMs) };
             if (context.Options.TryGetValue("fsync", out var fsync))
             {
                 config = config.WithFsync(fsync);
@@ -78,6 +94,11 @@ public sealed class LogConnectorFactory : IConnectorFactory, IDisposable
         if (!topic.IsWritable)
         {
             throw new ConnectorException($"stream '{context.StreamName}': topic '{topicName}' is being written by another process");
+        }
+
+        if (timeoutMs > topic.Config.TransactionMaxTimeoutMs)
+        {
+            throw new ConnectorException($"stream '{context.StreamName}': transaction.timeout.ms {timeoutMs} exceeds topic '{topicName}' transaction-max-timeout-ms {topic.Config.TransactionMaxTimeoutMs}");
         }
 
         string? keyField = null;
@@ -92,7 +113,7 @@ public sealed class LogConnectorFactory : IConnectorFactory, IDisposable
         }
 
         var transactionalId = context.Options.GetValueOrDefault("transactional.id", context.StreamName);
-        return new LogSink(topic, context.Schema, keyField, transactionalId);
+        return new LogSink(topic, context.Schema, keyField, new LogSinkTransactions(transactionalId, timeoutMs, acceptLoss, store.Report));
     }
 
     /// <summary>Closes the data directories the factory opened itself.</summary>

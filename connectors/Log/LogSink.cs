@@ -8,11 +8,19 @@ using Streams.Engine.Log;
 
 namespace Streams.Connectors.Log;
 
+/// <summary>How a log sink's transactions behave: their timeout, and what recovery does when the log aborted one a checkpoint covers.</summary>
+/// <param name="TransactionalId">The sink's transactional id (each writer task appends <c>#task</c>).</param>
+/// <param name="TimeoutMs">The transaction timeout each producer asks for.</param>
+/// <param name="AcceptLoss">True to resume past a checkpoint whose output the log aborted (reported); false to fail recovery.</param>
+/// <param name="Report">Where an accepted loss is reported.</param>
+internal sealed record LogSinkTransactions(string TransactionalId, long TimeoutMs, bool AcceptLoss, Action<string> Report);
+
 /// <summary>A topic as a SQL sink: rows become JSON-object records (the shared NDJSON encoding), keyed by <c>key.field</c> when given.</summary>
-internal sealed class LogSink(LogTopic topic, Schema schema, string? keyField, string transactionalId) : ISinkConnector
+internal sealed class LogSink(LogTopic topic, Schema schema, string? keyField, LogSinkTransactions transactions) : ISinkConnector
 {
     public ISinkWriter OpenWriter(int task) =>
-        new LogSinkWriter(topic, schema, keyField is null ? -1 : schema.IndexOf(keyField), $"{transactionalId}#{task.ToString(CultureInfo.InvariantCulture)}");
+        new LogSinkWriter(topic, schema, keyField is null ? -1 : schema.IndexOf(keyField),
+            transactions with { TransactionalId = $"{transactions.TransactionalId}#{task.ToString(CultureInfo.InvariantCulture)}" });
 }
 
 /// <summary>
@@ -23,6 +31,10 @@ internal sealed class LogSink(LogTopic topic, Schema schema, string? keyField, s
 /// writes the commit markers once the manifest is durable. A transaction is written by one of a few producer slots
 /// (producer id from <c>transactional.id#task/slot</c>) so the next epoch can be written while the previous one awaits its
 /// commit. Changelog rows carry their kind in an <c>op</c> field (+I, -U, +U, -D).
+/// <para>Each transaction has a timeout (<c>transaction.timeout.ms</c>). When the job stays stopped for longer, the log aborts
+/// the prepared transactions it left; if the last complete checkpoint covers one of them its output is gone, and
+/// <see cref="RecoverTransactions"/> fails with the reason instead of counting that checkpoint as published (unless
+/// <c>transaction.timeout.on-recovery</c> = <c>accept-loss</c>).</para>
 /// </summary>
 internal sealed class LogSinkWriter : ITransactionalSinkWriter
 {
@@ -33,6 +45,7 @@ internal sealed class LogSinkWriter : ITransactionalSinkWriter
     private readonly int _keyColumn;
     private readonly int _timeColumn;
     private readonly string _transactionalId;
+    private readonly LogSinkTransactions _transactions;
     private readonly RecordBatchBuilder[] _builders;
     private readonly NdjsonEncoder _encoder;
     private readonly Lazy<NdjsonEncoder> _changelogEncoder;
@@ -42,12 +55,13 @@ internal sealed class LogSinkWriter : ITransactionalSinkWriter
     private TransactionalProducer[]? _producers;
     private int _slot = -1;
 
-    public LogSinkWriter(LogTopic topic, Schema schema, int keyColumn, string transactionalId)
+    public LogSinkWriter(LogTopic topic, Schema schema, int keyColumn, LogSinkTransactions transactions)
     {
         _topic = topic;
         _keyColumn = keyColumn;
         _timeColumn = schema.EventTimeIndex;
-        _transactionalId = transactionalId;
+        _transactions = transactions;
+        _transactionalId = transactions.TransactionalId;
         _builders = [.. topic.Partitions.Select(_ => new RecordBatchBuilder(maxBytes: topic.Config.MaxBatchBytes))];
         _touched = new bool[topic.Partitions.Count];
         // Record metadata columns (_key, _partition, _offset, _timestamp) are the log's to fill, not part of the value.
@@ -119,12 +133,25 @@ internal sealed class LogSinkWriter : ITransactionalSinkWriter
                 _slot = FreeSlot();
             }
 
-            _producers[_slot].Send(log, builder);
+            try
+            {
+                _producers[_slot].Send(log, builder);
+            }
+            catch (TransactionTimedOutException e)
+            {
+                throw TimedOut(e);
+            }
+
             _touched[partition] = true;
         }
 
         builder.Clear();
     }
+
+    /// <summary>A transaction outlived its timeout while the job ran: the log's reason plus the knob to turn.</summary>
+    private ConnectorException TimedOut(TransactionTimedOutException e) => new(
+        $"log sink '{_transactionalId}': {e.Message}. A checkpoint's transaction stays open for a checkpoint interval plus the time the " +
+        $"checkpoint takes to complete: raise 'transaction.timeout.ms' (now {_transactions.TimeoutMs} ms) or checkpoint more often", e);
 
     private int FreeSlot()
     {
@@ -162,9 +189,16 @@ internal sealed class LogSinkWriter : ITransactionalSinkWriter
         }
 
         var partitions = Enumerable.Range(0, _touched.Length).Where(p => _touched[p]).ToArray();
-        foreach (var p in partitions)
+        try
         {
-            _producers[_slot].Prepare(_topic.Partitions[p], checkpointId);
+            foreach (var p in partitions)
+            {
+                _producers[_slot].Prepare(_topic.Partitions[p], checkpointId);
+            }
+        }
+        catch (TransactionTimedOutException e)
+        {
+            throw TimedOut(e);
         }
 
         _prepared.Add((checkpointId, _slot, partitions));
@@ -183,10 +217,17 @@ internal sealed class LogSinkWriter : ITransactionalSinkWriter
                 continue;
             }
 
-            foreach (var p in partitions)
+            try
             {
-                // Not synced: a commit marker lost in a crash is written again by RecoverTransactions, as the manifest covers it.
-                _producers![slot].Commit(_topic.Partitions[p], FsyncMode.Never);
+                foreach (var p in partitions)
+                {
+                    // Not synced: a commit marker lost in a crash is written again by RecoverTransactions, as the manifest covers it.
+                    _producers![slot].Commit(_topic.Partitions[p], FsyncMode.Never);
+                }
+            }
+            catch (TransactionTimedOutException e)
+            {
+                throw TimedOut(e);
             }
 
             _prepared.RemoveAt(i--);
@@ -202,8 +243,25 @@ internal sealed class LogSinkWriter : ITransactionalSinkWriter
     {
         var partitions = _topic.Partitions;
         var ids = Enumerable.Range(0, Slots).Select(s => ProducerIdOf(_transactionalId, s)).ToArray();
+        // Mark what expired while the job was stopped, so the check below sees it (and nothing expires between check and commit).
+        _topic.AbortExpiredTransactions();
+        if (LostToTimeout(ids, committedCheckpointId) is { } lost)
+        {
+            if (!_transactions.AcceptLoss)
+            {
+                throw new ConnectorException(
+                    $"log sink '{_transactionalId}': cannot resume from checkpoint {committedCheckpointId}: {lost}. Resuming would count " +
+                    "that output as published although it is gone, so recovery stops. To resume anyway and accept the loss, set " +
+                    "'transaction.timeout.on-recovery' = 'accept-loss' on the sink; to rebuild the output, run the job from scratch into a " +
+                    "new topic with a new --state-dir. Keep 'transaction.timeout.ms' (and the topic's transaction-max-timeout-ms) above the " +
+                    "longest time a job may stay stopped (docs/guarantees.md)");
+            }
+
+            _transactions.Report($"log sink '{_transactionalId}': resuming from checkpoint {committedCheckpointId} and accepting a loss ('transaction.timeout.on-recovery' = 'accept-loss'): {lost}");
+        }
+
         var epoch = ids.Max(id => TransactionalProducer.NextEpoch(id, partitions));
-        _producers = [.. ids.Select(id => new TransactionalProducer(id, epoch))];
+        _producers = [.. ids.Select(id => new TransactionalProducer(id, epoch, _transactions.TimeoutMs))];
         foreach (var log in partitions)
         {
             var open = log.OpenTransactions;
@@ -222,6 +280,28 @@ internal sealed class LogSinkWriter : ITransactionalSinkWriter
         }
     }
 
+    /// <summary>
+    /// Describes the transactions prepared under <paramref name="committedCheckpointId"/> or earlier that the log aborted on
+    /// timeout since this sink last recovered (their abort marker's epoch is still the producer's newest), or null when none.
+    /// </summary>
+    private string? LostToTimeout(long[] ids, long committedCheckpointId)
+    {
+        var lost = new List<string>();
+        foreach (var log in _topic.Partitions)
+        {
+            foreach (var a in log.AbortedTransactions)
+            {
+                if (a.TimedOut && a.PreparedTag >= 0 && a.PreparedTag <= committedCheckpointId && ids.Contains(a.ProducerId) && a.Epoch == log.ProducerEpoch(a.ProducerId))
+                {
+                    lost.Add($"the output of checkpoint {a.PreparedTag} on topic '{_topic.Name}' partition {log.Partition} (offsets {a.FirstOffset}-{a.LastOffset}) " +
+                             $"was aborted by the log when its transaction outlived its timeout of {a.TimeoutMs} ms");
+                }
+            }
+        }
+
+        return lost.Count == 0 ? null : string.Join("; ", lost);
+    }
+
     public void Dispose()
     {
         if (_producers is null)
@@ -233,9 +313,18 @@ internal sealed class LogSinkWriter : ITransactionalSinkWriter
             // Rows after the last checkpoint are not covered by any manifest: a rerun replays them.
             for (var p = 0; p < _touched.Length; p++)
             {
-                if (_touched[p])
+                if (!_touched[p])
+                {
+                    continue;
+                }
+
+                try
                 {
                     _producers[_slot].Abort(_topic.Partitions[p]);
+                }
+                catch (ProducerFencedException)
+                {
+                    // A newer instance took over, or the log aborted the transaction on timeout: it is gone either way.
                 }
             }
         }

@@ -27,7 +27,16 @@ public sealed class RecordTooLargeException(string message) : LogException(messa
 public sealed class OutOfOrderSequenceException(string message) : LogException(message);
 
 /// <summary>An idempotent producer with an older epoch than one already seen tried to write.</summary>
-public sealed class ProducerFencedException(string message) : LogException(message);
+public class ProducerFencedException(string message) : LogException(message);
+
+/// <summary>
+/// A transactional producer wrote into (or tried to prepare or commit) a transaction the log aborted because it stayed open
+/// longer than its transaction timeout; the producer instance is fenced.
+/// </summary>
+public sealed class TransactionTimedOutException(string message) : ProducerFencedException(message);
+
+/// <summary>A transaction asked for a timeout above the topic's transaction-max-timeout-ms.</summary>
+public sealed class InvalidTransactionTimeoutException(string message) : LogException(message);
 
 /// <summary>A transactional producer broke the protocol (data without begin, begin while open, commit with nothing open...).</summary>
 public sealed class InvalidTransactionStateException(string message) : LogException(message);

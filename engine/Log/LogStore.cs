@@ -17,11 +17,13 @@ public sealed class LogStore : IDisposable
     private readonly Dictionary<string, LogTopic> _open = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly Action<string> _report;
+    private readonly TimeProvider _clock;
 
-    private LogStore(string directory, Action<string> report)
+    private LogStore(string directory, Action<string> report, TimeProvider clock)
     {
         DataDirectory = directory;
         _report = report;
+        _clock = clock;
         Groups = new ConsumerGroups(directory);
     }
 
@@ -36,8 +38,9 @@ public sealed class LogStore : IDisposable
     /// <summary>
     /// Opens (creating when <paramref name="create"/> and missing or empty) the data directory at <paramref name="path"/>.
     /// <paramref name="report"/> receives recovery and retention notes (what was cut, what was held back); default stderr.
+    /// <paramref name="clock"/> is the time transaction timeouts are measured in (tests pass a manual one); default the system clock.
     /// </summary>
-    public static LogStore Open(string path, bool create = true, Action<string>? report = null)
+    public static LogStore Open(string path, bool create = true, Action<string>? report = null, TimeProvider? clock = null)
     {
         var full = Path.GetFullPath(path);
         var marker = Path.Combine(full, MarkerFile);
@@ -55,7 +58,7 @@ public sealed class LogStore : IDisposable
             }
         }
 
-        return new LogStore(full, report ?? (line => Console.Error.WriteLine(line)));
+        return new LogStore(full, report ?? (line => Console.Error.WriteLine(line)), clock ?? TimeProvider.System);
     }
 
     /// <summary>Checks a topic name: 1-200 of letters, digits, '.', '_', '-'.</summary>
@@ -91,7 +94,7 @@ public sealed class LogStore : IDisposable
             NativeFile.WriteAtomically(Path.Combine(temp, "topic.json"), JsonSerializer.SerializeToUtf8Bytes(config, TopicConfig.Json));
             Directory.Move(temp, dir);
             NativeFile.FlushDirectory(TopicsDirectory);
-            var topic = new LogTopic(name, dir, config, writable: true, _report, Groups);
+            var topic = new LogTopic(name, dir, config, writable: true, _report, _clock, Groups);
             _open[name] = topic;
             return topic;
         }
@@ -130,7 +133,7 @@ public sealed class LogStore : IDisposable
 
             var config = JsonSerializer.Deserialize<TopicConfig>(File.ReadAllBytes(configPath), TopicConfig.Json)
                          ?? throw new LogException($"{configPath} is empty");
-            var topic = new LogTopic(name, dir, config, writable, _report, Groups);
+            var topic = new LogTopic(name, dir, config, writable, _report, _clock, Groups);
             if (topic.IsWritable)
             {
                 _open[name] = topic;
@@ -186,6 +189,9 @@ public sealed class LogStore : IDisposable
         t.Partitions[partition].RefreshFromDisk();
         return t.Partitions[partition].LastStableOffset;
     }
+
+    /// <summary>Passes a note (recovery, retention, transaction timeouts) to the store's report, stderr by default.</summary>
+    public void Report(string note) => _report(note);
 
     /// <summary>Closes every open topic.</summary>
     public void Dispose()

@@ -11,9 +11,10 @@ public sealed class LogTopic : IDisposable
     private readonly FileStream? _writerLock;
     private readonly PartitionLog[] _partitions;
     private readonly Timer? _retention;
+    private readonly Timer? _transactionTimeouts;
     private int _roundRobin = -1;
 
-    internal LogTopic(string name, string directory, TopicConfig config, bool writable, Action<string> report, ConsumerGroups? groups = null)
+    internal LogTopic(string name, string directory, TopicConfig config, bool writable, Action<string> report, TimeProvider clock, ConsumerGroups? groups = null)
     {
         Name = name;
         Directory = directory;
@@ -36,7 +37,7 @@ public sealed class LogTopic : IDisposable
         {
             for (var p = 0; p < _partitions.Length; p++)
             {
-                _partitions[p] = new PartitionLog(name, p, Path.Combine(directory, p.ToString(System.Globalization.CultureInfo.InvariantCulture)), config, IsWritable, report);
+                _partitions[p] = new PartitionLog(name, p, Path.Combine(directory, p.ToString(System.Globalization.CultureInfo.InvariantCulture)), config, IsWritable, report, clock);
             }
         }
         catch
@@ -59,7 +60,25 @@ public sealed class LogTopic : IDisposable
                 }
             }, null, config.RetentionCheckMs, config.RetentionCheckMs);
         }
+
+        if (IsWritable && config.TransactionCheckMs > 0)
+        {
+            _transactionTimeouts = new Timer(_ =>
+            {
+                try
+                {
+                    AbortExpiredTransactions();
+                }
+                catch (Exception e) when (e is IOException or LogException or ObjectDisposedException)
+                {
+                    report($"topic '{name}': aborting expired transactions failed: {e.Message}");
+                }
+            }, null, config.TransactionCheckMs, config.TransactionCheckMs);
+        }
     }
+
+    /// <summary>Writes the abort markers of transactions past their timeout on every partition (writers only); returns how many.</summary>
+    public int AbortExpiredTransactions() => _partitions.Sum(p => p.AbortExpiredTransactions());
 
     /// <summary>The topic name.</summary>
     public string Name { get; }
@@ -126,6 +145,7 @@ public sealed class LogTopic : IDisposable
     public void Dispose()
     {
         _retention?.Dispose();
+        _transactionTimeouts?.Dispose();
         foreach (var p in _partitions)
         {
             p?.Dispose();

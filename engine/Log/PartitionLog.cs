@@ -39,17 +39,20 @@ public sealed class PartitionLog : IDisposable
     private readonly string _directory;
     private readonly TopicConfig _config;
     private readonly Action<string> _report;
-    private readonly ProducerStateTable _producers = new();
+    private readonly TimeProvider _clock;
+    private readonly ProducerStateTable _producers;
     private readonly GroupCommit _groupCommit;
     private readonly Timer? _intervalFlush;
     private volatile LogSegment[] _segments;
     private long _endOffset;
     private long _firstOpenTransaction = long.MaxValue;
+    private long _firstExpiryMs = long.MaxValue;
+    private RecordBatchBuilder? _timeoutMarker;
     private int _hasWaiters;
     private TaskCompletionSource _dataSignal = NewSignal();
     private bool _disposed;
 
-    internal PartitionLog(string topic, int partition, string directory, TopicConfig config, bool writable, Action<string> report)
+    internal PartitionLog(string topic, int partition, string directory, TopicConfig config, bool writable, Action<string> report, TimeProvider clock)
     {
         Topic = topic;
         Partition = partition;
@@ -57,16 +60,27 @@ public sealed class PartitionLog : IDisposable
         _directory = directory;
         _config = config;
         _report = report;
+        _clock = clock;
+        _producers = new ProducerStateTable(config.TransactionMaxTimeoutMs);
         Directory.CreateDirectory(directory);
         _segments = OpenSegments();
         _endOffset = _segments[^1].NextOffset;
-        _firstOpenTransaction = _producers.Transactions.FirstOpenOffset;
+        PublishTransactionBounds();
         _groupCommit = new GroupCommit(() => Volatile.Read(ref _endOffset), SyncActive);
         if (writable && config.Fsync == FsyncMode.Interval)
         {
             _intervalFlush = new Timer(static s => ((PartitionLog)s!).IntervalFlush(), this, config.FsyncIntervalMs, config.FsyncIntervalMs);
         }
+
+        if (writable)
+        {
+            // A producer that stopped while the log was closed may have left a transaction that expired in the meantime.
+            AbortExpiredTransactions();
+        }
     }
+
+    /// <summary>The log's clock in Unix milliseconds: transaction markers are stamped with it and timeouts measured in it.</summary>
+    internal long NowMs => _clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>The topic name.</summary>
     public string Topic { get; }
@@ -84,11 +98,32 @@ public sealed class PartitionLog : IDisposable
     public long EndOffset => Volatile.Read(ref _endOffset);
 
     /// <summary>
-    /// The last stable offset (LSO): the first offset of the oldest open transaction, or <see cref="EndOffset"/> when none is
-    /// open. Read-committed readers see nothing at or past it.
+    /// The last stable offset (LSO): the first offset of the oldest open transaction that has not outlived its timeout, or
+    /// <see cref="EndOffset"/> when none is open. Read-committed readers see nothing at or past it.
     /// </summary>
-    public long LastStableOffset => Math.Min(EndOffset, Volatile.Read(ref _firstOpenTransaction));
+    public long LastStableOffset => StableOffsetAt(NowMs);
 
+    private long StableOffsetAt(long nowMs)
+    {
+        var end = EndOffset;
+        var first = Volatile.Read(ref _firstOpenTransaction);
+        if (first >= end || nowMs < Volatile.Read(ref _firstExpiryMs))
+        {
+            return Math.Min(end, first);
+        }
+
+        // An expired transaction can never commit: it no longer holds readers back, even before its abort marker is written.
+        lock (_appendLock)
+        {
+            return Math.Min(_endOffset, _producers.Transactions.FirstLiveOffset(nowMs));
+        }
+    }
+
+    private void PublishTransactionBounds()
+    {
+        Volatile.Write(ref _firstExpiryMs, _producers.Transactions.FirstExpiryMs);
+        Volatile.Write(ref _firstOpenTransaction, _producers.Transactions.FirstOpenOffset);
+    }
     /// <summary>The transactions open on this partition (for recovery of transactional producers and for tools).</summary>
     public IReadOnlyList<OpenTransaction> OpenTransactions
     {
@@ -192,7 +227,13 @@ public sealed class PartitionLog : IDisposable
                 }
 
                 _producers.CheckEpoch(batch.ProducerId, batch.ProducerEpoch, Where);
-                _producers.Transactions.CheckAppend(batch.ProducerId, batch.ProducerEpoch, batch.Attributes, TransactionState.ReadControl(span).Type, Where);
+                var (type, tag) = TransactionState.ReadControl(span);
+                if (type != ControlType.Abort)
+                {
+                    ThrowIfExpired(batch.ProducerId);
+                }
+
+                _producers.Transactions.CheckAppend(batch.ProducerId, batch.ProducerEpoch, batch.Attributes, type, tag, Where);
             }
             else if (batch.ProducerId >= 0)
             {
@@ -204,38 +245,101 @@ public sealed class PartitionLog : IDisposable
 
                 if ((batch.Attributes & BatchAttributes.Transactional) != 0)
                 {
-                    _producers.Transactions.CheckAppend(batch.ProducerId, batch.ProducerEpoch, batch.Attributes, default, Where);
+                    ThrowIfExpired(batch.ProducerId);
+                    _producers.Transactions.CheckAppend(batch.ProducerId, batch.ProducerEpoch, batch.Attributes, default, 0, Where);
                 }
             }
 
-            var active = _segments[^1];
-            if (active.Size > 0 && (active.Size + span.Length > _config.SegmentBytes ||
-                                    (_config.SegmentMs > 0 && Environment.TickCount64 - active.CreatedAtMs > _config.SegmentMs)))
-            {
-                active = Roll(active);
-            }
-
-            var baseOffset = _endOffset;
-            BinaryPrimitives.WriteInt64LittleEndian(span, baseOffset);
-            active.Append(span, baseOffset, count, batch.MaxTimestamp, _config.IndexIntervalBytes);
-            if (control)
-            {
-                _producers.Replay(span);
-                Volatile.Write(ref _firstOpenTransaction, _producers.Transactions.FirstOpenOffset);
-            }
-            else if (batch.ProducerId >= 0)
-            {
-                _producers.Record(batch.ProducerId, batch.ProducerEpoch, batch.BaseSequence, count, baseOffset);
-            }
-
-            Volatile.Write(ref _endOffset, baseOffset + count);
-            if (Interlocked.Exchange(ref _hasWaiters, 0) != 0)
-            {
-                Interlocked.Exchange(ref _dataSignal, NewSignal()).TrySetResult();
-            }
-
-            return new AppendResult(baseOffset, count, false);
+            return WriteLocked(span, count, batch.MaxTimestamp, control, batch.ProducerId, batch.ProducerEpoch, batch.BaseSequence);
         }
+    }
+
+    /// <summary>Writes a checked, sealed batch at the log end (under the append lock).</summary>
+    private AppendResult WriteLocked(Span<byte> span, int count, long maxTimestamp, bool control, long producerId, short epoch, int baseSequence)
+    {
+        var active = _segments[^1];
+        if (active.Size > 0 && (active.Size + span.Length > _config.SegmentBytes ||
+                                (_config.SegmentMs > 0 && Environment.TickCount64 - active.CreatedAtMs > _config.SegmentMs)))
+        {
+            active = Roll(active);
+        }
+
+        var baseOffset = _endOffset;
+        BinaryPrimitives.WriteInt64LittleEndian(span, baseOffset);
+        active.Append(span, baseOffset, count, maxTimestamp, _config.IndexIntervalBytes);
+        if (control)
+        {
+            _producers.Replay(span);
+            PublishTransactionBounds();
+        }
+        else if (producerId >= 0)
+        {
+            _producers.Record(producerId, epoch, baseSequence, count, baseOffset);
+        }
+
+        Volatile.Write(ref _endOffset, baseOffset + count);
+        if (Interlocked.Exchange(ref _hasWaiters, 0) != 0)
+        {
+            Interlocked.Exchange(ref _dataSignal, NewSignal()).TrySetResult();
+        }
+
+        return new AppendResult(baseOffset, count, false);
+    }
+
+    /// <summary>A producer writing into, preparing or committing a transaction past its timeout: the log aborts it now and refuses.</summary>
+    private void ThrowIfExpired(long producerId)
+    {
+        if (Volatile.Read(ref _firstExpiryMs) == long.MaxValue || _producers.Transactions.ExpiredOf(producerId, NowMs) is not { } expired)
+        {
+            return;
+        }
+
+        var abort = AbortTimedOutLocked(expired);
+        throw new TransactionTimedOutException(TransactionState.TimedOutMessage(Where, producerId, expired.Epoch, expired.FirstOffset, expired.TimeoutMs, abort));
+    }
+
+    /// <summary>
+    /// Writes the abort marker of every open transaction past its timeout (Kafka's coordinator does this for timed-out
+    /// transactions): its data becomes invisible to read-committed readers for good and its producer is fenced. Returns how
+    /// many it aborted; read-only handles abort none (the writer does, and meanwhile they treat expired transactions as aborted).
+    /// </summary>
+    public int AbortExpiredTransactions()
+    {
+        var aborted = 0;
+        lock (_appendLock)
+        {
+            if (_disposed || !IsWritable || _producers.Transactions.Expired(NowMs) is not { } expired)
+            {
+                return 0;
+            }
+
+            foreach (var t in expired)
+            {
+                AbortTimedOutLocked(t);
+                aborted++;
+            }
+        }
+
+        _groupCommit.SyncNow();
+        return aborted;
+    }
+
+    /// <summary>Appends a timeout abort marker for <paramref name="expired"/> with the next epoch of its producer; returns the marker's offset.</summary>
+    private long AbortTimedOutLocked(OpenTransaction expired)
+    {
+        var marker = _timeoutMarker ??= new RecordBatchBuilder(TransactionState.ControlBatchSize, TransactionState.ControlBatchSize);
+        marker.Clear();
+        Span<byte> value = stackalloc byte[TransactionState.ControlValueSize];
+        TransactionState.WriteControlValue(value, ControlType.Abort, expired.TimeoutMs);
+        marker.TryAddUnkeyed(value, NowMs);
+        var newest = Math.Max(_producers.EpochOf(expired.ProducerId), expired.Epoch);
+        marker.SetProducer(expired.ProducerId, newest < short.MaxValue ? (short)(newest + 1) : newest, -1);
+        marker.SetAttributes(BatchAttributes.Control | BatchAttributes.Transactional);
+        var offset = WriteLocked(marker.Seal(), 1, marker.MaxTimestamp, control: true, expired.ProducerId, 0, -1).BaseOffset;
+        _report($"{Where}: aborted the transaction of producer {expired.ProducerId} epoch {expired.Epoch} begun at offset {expired.FirstOffset}" +
+                (expired.IsPrepared ? $" (prepared under tag {expired.PreparedTag})" : "") +
+                $": it stayed open longer than its timeout of {expired.TimeoutMs} ms; abort marker at offset {offset}, read_committed readers move past it");
+        return offset;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -299,9 +403,11 @@ public sealed class PartitionLog : IDisposable
             return FetchRetrying(offset, maxBytes, EndOffset);
         }
 
-        var fetched = FetchRetrying(offset, maxBytes, LastStableOffset);
+        // One clock reading for the stable offset and the aborted list: a transaction expired for one is expired for the other.
+        var now = NowMs;
+        var fetched = FetchRetrying(offset, maxBytes, StableOffsetAt(now));
         // An abort recorded after the LSO was read cannot cover fetched data (it lay past the LSO), so a racy count is enough.
-        if (fetched.IsEmpty || _producers.Transactions.Aborted.Count == 0)
+        if (fetched.IsEmpty || (_producers.Transactions.Aborted.Count == 0 && now < Volatile.Read(ref _firstExpiryMs)))
         {
             return fetched;
         }
@@ -309,7 +415,7 @@ public sealed class PartitionLog : IDisposable
         AbortedTransaction[]? aborted;
         lock (_appendLock)
         {
-            aborted = _producers.Transactions.AbortedBetween(fetched.FirstBatchOffset, fetched.NextOffset);
+            aborted = _producers.Transactions.AbortedBetween(fetched.FirstBatchOffset, fetched.NextOffset, now);
         }
 
         return aborted is null ? fetched : fetched.WithAborted(aborted);
@@ -456,7 +562,22 @@ public sealed class PartitionLog : IDisposable
                 return;
             }
 
-            await signal.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var expiry = Volatile.Read(ref _firstExpiryMs);
+            if (isolation == IsolationLevel.ReadUncommitted || expiry == long.MaxValue)
+            {
+                await signal.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            try
+            {
+                // An open transaction stops holding the stable offset back when it expires, which no append signals: look again by then.
+                await signal.Task.WaitAsync(TimeSpan.FromMilliseconds(Math.Clamp(expiry - NowMs, 1, 1000)), cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Re-check the stable offset.
+            }
         }
     }
 
@@ -486,7 +607,7 @@ public sealed class PartitionLog : IDisposable
                 _segments = [.. _segments, .. added];
             }
 
-            Volatile.Write(ref _firstOpenTransaction, _producers.Transactions.FirstOpenOffset);
+            PublishTransactionBounds();
             Volatile.Write(ref _endOffset, _segments[^1].NextOffset);
         }
     }
@@ -583,6 +704,7 @@ public sealed class PartitionLog : IDisposable
         }
 
         _intervalFlush?.Dispose();
+        _timeoutMarker?.Dispose();
         if (IsWritable)
         {
             try
@@ -644,7 +766,7 @@ public sealed class PartitionLog : IDisposable
         var snapshotPath = Path.Combine(_directory, ProducerSnapshotFile);
         if (File.Exists(snapshotPath))
         {
-            snapshotCovers = _producers.Load(File.ReadAllBytes(snapshotPath));
+            snapshotCovers = _producers.Load(File.ReadAllBytes(snapshotPath), NowMs);
         }
 
         var replayAll = snapshotCovers != files[^1].BaseOffset;

@@ -7,7 +7,8 @@ namespace Streams.Engine.Log;
 /// retried batch is answered with its original offsets instead of being written twice, plus the partition's
 /// <see cref="TransactionState"/>. Rebuilt from batch headers on open (or loaded from the snapshot taken at the last roll).
 /// </summary>
-internal sealed class ProducerStateTable
+/// <param name="maxTransactionTimeoutMs">The topic's cap on transaction timeouts (see <see cref="TransactionState"/>).</param>
+internal sealed class ProducerStateTable(long maxTransactionTimeoutMs)
 {
     /// <summary>How many recent batches per producer are remembered for duplicate answers (Kafka keeps 5 in flight).</summary>
     public const int RememberedBatches = 5;
@@ -17,16 +18,22 @@ internal sealed class ProducerStateTable
     public int Count => _producers.Count;
 
     /// <summary>Open and aborted transactions of the partition.</summary>
-    public TransactionState Transactions { get; } = new();
+    public TransactionState Transactions { get; } = new(maxTransactionTimeoutMs);
 
     /// <summary>Refuses a control marker from an epoch older than the producer's newest one.</summary>
     public void CheckEpoch(long producerId, short epoch, string where)
     {
         if (_producers.TryGetValue(producerId, out var entry) && epoch < entry.Epoch)
         {
-            throw new ProducerFencedException($"{where}: producer {producerId} epoch {epoch} is fenced by epoch {entry.Epoch}");
+            throw Fenced(producerId, epoch, entry.Epoch, where);
         }
     }
+
+    /// <summary>The fencing error; when the newer epoch is the log's own timeout abort, it says so.</summary>
+    private ProducerFencedException Fenced(long producerId, short epoch, short newest, string where) =>
+        Transactions.TimedOutWith(producerId, newest) is { } timedOut
+            ? new TransactionTimedOutException(TransactionState.TimedOutMessage(where, producerId, epoch, timedOut.FirstOffset, timedOut.TimeoutMs, timedOut.LastOffset))
+            : new ProducerFencedException($"{where}: producer {producerId} epoch {epoch} is fenced by epoch {newest}");
 
     /// <summary>Records a control marker's epoch: a newer epoch fences every older instance and restarts sequences at 0.</summary>
     public void Fence(long producerId, short epoch)
@@ -55,7 +62,7 @@ internal sealed class ProducerStateTable
 
         if (epoch < entry.Epoch)
         {
-            throw new ProducerFencedException($"{where}: producer {producerId} epoch {epoch} is fenced by epoch {entry.Epoch}");
+            throw Fenced(producerId, epoch, entry.Epoch, where);
         }
 
         if (epoch > entry.Epoch)
@@ -151,7 +158,7 @@ internal sealed class ProducerStateTable
     }
 
     /// <summary>Loads a snapshot; returns the offset it covers up to, or -1 when it is unreadable.</summary>
-    public long Load(byte[] bytes)
+    public long Load(byte[] bytes, long nowMs)
     {
         _producers.Clear();
         try
@@ -182,7 +189,7 @@ internal sealed class ProducerStateTable
                 _producers[pid] = entry;
             }
 
-            Transactions.Load(span[at..]);
+            Transactions.Load(span[at..], nowMs);
             return covers;
         }
         catch (ArgumentOutOfRangeException)

@@ -55,6 +55,19 @@ public sealed record TopicConfig
     /// <summary>Bytes between sparse offset/time index entries.</summary>
     public int IndexIntervalBytes { get; init; } = 4096;
 
+    /// <summary>
+    /// The longest a transaction may stay open (Kafka's transaction.max.timeout.ms, 15 min): a producer asks for its own
+    /// timeout up to this, one that asks for none gets this. Past its timeout a transaction counts as aborted (read_committed
+    /// readers move past it, retention is no longer held) and the log writes its abort marker and fences its producer.
+    /// </summary>
+    public long TransactionMaxTimeoutMs { get; init; } = DefaultTransactionMaxTimeoutMs;
+
+    /// <summary>How often a writer writes the abort markers of expired transactions in the background (0 = only on open and on the next write to one).</summary>
+    public long TransactionCheckMs { get; init; } = 10_000;
+
+    /// <summary>The default of <see cref="TransactionMaxTimeoutMs"/>: 15 minutes.</summary>
+    public const long DefaultTransactionMaxTimeoutMs = 15 * 60 * 1000;
+
     /// <summary>Parses a <c>fsync=</c> value: always, never, interval:&lt;ms&gt;.</summary>
     public TopicConfig WithFsync(string text)
     {
@@ -98,6 +111,11 @@ public sealed record TopicConfig
         if (SegmentBytes < 4096 || MaxBatchBytes < 1024 || MaxBatchBytes > int.MaxValue / 2 || IndexIntervalBytes < 1)
         {
             throw new LogException("segment-bytes must be at least 4096, max-batch-bytes between 1 KiB and 1 GiB");
+        }
+
+        if (TransactionMaxTimeoutMs < 1 || TransactionCheckMs < 0)
+        {
+            throw new LogException($"transaction-max-timeout-ms must be at least 1 (got {TransactionMaxTimeoutMs}) and transaction-check-ms not negative");
         }
     }
 }

@@ -10,6 +10,9 @@ namespace Streams.Engine.Log;
 /// <para>A producer is a producer id plus an epoch: a new instance for the same id takes a higher epoch, and once it wrote
 /// a marker on a partition every older instance gets <see cref="ProducerFencedException"/> there. A new instance may
 /// commit or abort the transaction an older one left open (that is how a restarted job resolves a crash).</para>
+/// <para>Each transaction has a timeout (<see cref="TimeoutMs"/>, counted from its begin marker on each partition): past it
+/// the log aborts the transaction and fences this instance (<see cref="TransactionTimedOutException"/>), so a producer that
+/// stopped never holds read-committed readers or retention back for longer.</para>
 /// Not thread-safe: one producer per writing task.
 /// </summary>
 public sealed class TransactionalProducer
@@ -18,14 +21,25 @@ public sealed class TransactionalProducer
     private readonly HashSet<PartitionLog> _begun = new(ReferenceEqualityComparer.Instance);
     private readonly RecordBatchBuilder _marker = new(TransactionState.ControlBatchSize, TransactionState.ControlBatchSize);
 
-    /// <summary>Creates a producer with <paramref name="producerId"/> (see <see cref="IdFor"/>) and <paramref name="epoch"/>.</summary>
-    public TransactionalProducer(long producerId, short epoch)
+    /// <summary>The default transaction timeout: 15 minutes, the topics' default maximum.</summary>
+    public const long DefaultTimeoutMs = TopicConfig.DefaultTransactionMaxTimeoutMs;
+
+    /// <summary>
+    /// Creates a producer with <paramref name="producerId"/> (see <see cref="IdFor"/>) and <paramref name="epoch"/> whose
+    /// transactions time out after <paramref name="timeoutMs"/> (at most the topic's transaction-max-timeout-ms).
+    /// </summary>
+    public TransactionalProducer(long producerId, short epoch, long timeoutMs = DefaultTimeoutMs)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(producerId);
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeoutMs, 1);
         ProducerId = producerId;
         Epoch = epoch;
+        TimeoutMs = timeoutMs;
     }
+
+    /// <summary>How long a transaction of this producer may stay open on a partition before the log aborts it.</summary>
+    public long TimeoutMs { get; }
 
     /// <summary>The producer id.</summary>
     public long ProducerId { get; }
@@ -59,7 +73,7 @@ public sealed class TransactionalProducer
     {
         if (!_begun.Contains(log))
         {
-            WriteMarker(log, ControlType.Begin, 0, FsyncMode.Never);
+            WriteMarker(log, ControlType.Begin, TimeoutMs, FsyncMode.Never);
             _begun.Add(log);
         }
 
@@ -104,7 +118,8 @@ public sealed class TransactionalProducer
         _marker.Clear();
         Span<byte> value = stackalloc byte[TransactionState.ControlValueSize];
         TransactionState.WriteControlValue(value, type, tag);
-        _marker.TryAddUnkeyed(value, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        // Stamped by the log's clock: a begin marker's timestamp is when the transaction's timeout starts.
+        _marker.TryAddUnkeyed(value, log.NowMs);
         _marker.SetProducer(ProducerId, Epoch, -1);
         _marker.SetAttributes(BatchAttributes.Control | BatchAttributes.Transactional);
         log.Append(_marker, fsync);

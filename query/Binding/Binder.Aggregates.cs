@@ -29,6 +29,9 @@ internal sealed partial class Binder
         public HashSet<int> TvfWindowTime { get; } = [];
 
         public required Schema OutputSchema { get; set; }
+
+        /// <summary>The columns subqueries in SELECT and HAVING were joined in as, after the aggregate's own.</summary>
+        public Dictionary<SqlExpr, BoundExpr> Subqueries { get; set; } = new(ReferenceEqualityComparer.Instance);
     }
 
     private (LogicalNode, Scope) BindAggregate(SelectQuery q, List<SelectItem> items, List<SqlExpr> groupBy, LogicalNode input, Scope scope)
@@ -270,6 +273,14 @@ internal sealed partial class Binder
         var aggNode = new AggregateNode(preNode, Enumerable.Range(0, keys.Count).ToArray(), aggs.Select(a => a).ToArray(), preWindow, aggSchema);
 
         LogicalNode result = aggNode;
+        if (items.Select(i => i.Expr).Append(q.Having).Where(e => e is not null && HasSubquery(e)).ToList() is { Count: > 0 } withSubqueries)
+        {
+            // Subqueries see the aggregate's output (a group key that is a column keeps its qualifier): their values are joined to each group's row.
+            var outputScope = new Scope(aggSchema.Fields.Select((f, i) => new ScopeColumn(i < boundKeys.Count && boundKeys[i] is BoundColumn kc ? scope.Columns[kc.Index].Qualifier : null, f.Name, f.Type)).ToArray());
+            result = AttachSubqueries(result, outputScope, withSubqueries!, out var values);
+            ctx.Subqueries = values;
+        }
+
         if (q.Having is not null)
         {
             var h = BindAfterAggregate(q.Having, ctx, "HAVING");
@@ -367,6 +378,11 @@ internal sealed partial class Binder
         var schema = ctx.OutputSchema;
         BoundExpr? Replace(SqlExpr x)
         {
+            if (ctx.Subqueries.TryGetValue(x, out var subquery))
+            {
+                return subquery;
+            }
+
             if (x is CallExpr c && AggregateFunctions.Contains(c.Name) && c.Over is null)
             {
                 var idx = ctx.AggColumns[AggKey(c, ctx.InputScope)];

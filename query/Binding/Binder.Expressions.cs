@@ -247,8 +247,9 @@ internal sealed partial class Binder
 
             case CallExpr call:
                 return BindCall(call, scope, replace);
-            case SubqueryExpr sq:
-                throw new SqlException(sq.Pos, "not supported: scalar subqueries");
+            case SubqueryExpr or InSubqueryExpr:
+                // Reached only where no subquery value was joined in: ON, GROUP BY, aggregate arguments.
+                throw new SqlException(e.Pos, $"not supported: {(e is SubqueryExpr { Kind: "scalar" } ? "scalar" : e is InSubqueryExpr ? "IN" : "EXISTS")} subqueries here (use them in WHERE, HAVING or the select list)");
             default:
                 throw new SqlException(e.Pos, "not supported: this expression");
         }

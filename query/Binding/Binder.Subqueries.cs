@@ -6,8 +6,8 @@ using Streams.Query.Syntax;
 namespace Streams.Query.Binding;
 
 /// <summary>
-/// WITH, VALUES, subqueries in WHERE and SELECT ([NOT] IN / [NOT] EXISTS planned as semi and anti joins on the engine's
-/// keyed joins, scalar subqueries joined in as columns), INTERSECT / EXCEPT.
+/// WITH, VALUES, subqueries in WHERE and SELECT (AND-ed IN / [NOT] EXISTS planned as semi and anti joins on the engine's
+/// keyed joins; scalar subqueries and every other IN / EXISTS / NOT IN joined in as columns), INTERSECT / EXCEPT [ALL].
 /// </summary>
 internal sealed partial class Binder
 {
@@ -116,30 +116,38 @@ internal sealed partial class Binder
         return (new ValuesNode(rows, schema), Scope.Of(schema, null));
     }
 
-    // ============================================================ [NOT] IN / [NOT] EXISTS in WHERE
+    // ============================================================ subqueries in WHERE and SELECT
 
-    /// <summary>True when <paramref name="e"/> contains a subquery anywhere.</summary>
-    private static bool HasSubquery(SqlExpr e) => e switch
+    /// <summary>True when <paramref name="e"/> contains a subquery anywhere (outside the bodies of subqueries).</summary>
+    private static bool HasSubquery(SqlExpr e) => FirstSubquery(e) is not null;
+
+    private static SqlExpr? FirstSubquery(SqlExpr e)
     {
-        SubqueryExpr or InSubqueryExpr => true,
-        BinaryExpr b => HasSubquery(b.Left) || HasSubquery(b.Right),
-        UnaryExpr u => HasSubquery(u.Operand),
-        CallExpr c => c.Args.Any(HasSubquery),
-        CaseExpr c => (c.Operand is not null && HasSubquery(c.Operand)) || c.Whens.Any(w => HasSubquery(w.When) || HasSubquery(w.Then)) || (c.Else is not null && HasSubquery(c.Else)),
-        InExpr i => HasSubquery(i.Operand) || i.List.Any(HasSubquery),
-        BetweenExpr b => HasSubquery(b.Operand) || HasSubquery(b.Low) || HasSubquery(b.High),
-        IsExpr i => HasSubquery(i.Operand),
-        LikeExpr l => HasSubquery(l.Operand) || HasSubquery(l.Pattern),
-        CastExpr c => HasSubquery(c.Operand),
-        _ => false,
-    };
+        var found = new List<SqlExpr>();
+        CollectSubqueries(e, found);
+        return found.FirstOrDefault();
+    }
+
+    /// <summary>Every subquery of <paramref name="e"/> (scalar, EXISTS, [NOT] IN), outermost first, not those nested inside them.</summary>
+    private static void CollectSubqueries(SqlExpr e, List<SqlExpr> into) => Walk(e, x =>
+    {
+        if (x is SubqueryExpr or InSubqueryExpr)
+        {
+            into.Add(x);
+            return false;
+        }
+
+        return true;
+    });
 
     private static IEnumerable<SqlExpr> AstConjuncts(SqlExpr e) =>
         e is BinaryExpr { Op: "AND" } and ? AstConjuncts(and.Left).Concat(AstConjuncts(and.Right)) : [e];
 
     /// <summary>
-    /// Splits WHERE into plain conditions (returned) and AND-ed subquery predicates, which become semi joins
-    /// (IN, EXISTS) or anti joins (NOT IN, NOT EXISTS) on <paramref name="node"/>; its columns stay as they are.
+    /// Splits WHERE into plain conditions (returned) and conditions with subqueries, applied to <paramref name="node"/>
+    /// (its columns stay as they are): an AND-ed IN, EXISTS or NOT EXISTS is a semi or anti join; any other use (NOT IN,
+    /// under OR or NOT, inside CASE, scalar comparisons) joins each subquery's value in as a column and filters on the
+    /// condition, in SQL's three-valued logic.
     /// </summary>
     private SqlExpr? BindSubqueryPredicates(SqlExpr where, ref LogicalNode node, Scope scope)
     {
@@ -173,70 +181,19 @@ internal sealed partial class Binder
             var (inner, negated) = part is UnaryExpr { Op: "NOT" } not ? (not.Operand, true) : (part, false);
             node = inner switch
             {
-                InSubqueryExpr @in => BindInSubquery(node, scope, @in, @in.Negated != negated),
+                InSubqueryExpr { Negated: false } @in when !negated => BindInSubquery(node, scope, @in),
                 SubqueryExpr { Kind: "EXISTS" } exists => BindExists(node, scope, exists, negated),
-                _ when OnlyScalarSubqueries(part) => BindScalarSubqueries(node, scope, part),
-                _ => throw new SqlException(FirstSubquery(part)?.Pos ?? part.Pos, "not supported: subqueries other than AND-ed [NOT] IN (SELECT ...), [NOT] EXISTS (SELECT ...) and scalar (SELECT ...) comparisons in WHERE"),
+                _ => FilterOnSubqueryValues(node, scope, part),
             };
         }
 
         return null;
     }
 
-    /// <summary>True when every subquery in <paramref name="e"/> is a scalar one and none sits under OR.</summary>
-    private static bool OnlyScalarSubqueries(SqlExpr e) => e switch
+    /// <summary>A condition over subquery values: they are joined to every row, the condition filters, the extra columns go.</summary>
+    private LogicalNode FilterOnSubqueryValues(LogicalNode outer, Scope scope, SqlExpr part)
     {
-        SubqueryExpr { Kind: "scalar" } => true,
-        SubqueryExpr or InSubqueryExpr => false,
-        BinaryExpr { Op: "OR" } b => !HasSubquery(b.Left) && !HasSubquery(b.Right),
-        BinaryExpr b => OnlyScalarSubqueries(b.Left) && OnlyScalarSubqueries(b.Right),
-        UnaryExpr u => OnlyScalarSubqueries(u.Operand),
-        BetweenExpr b => OnlyScalarSubqueries(b.Operand) && OnlyScalarSubqueries(b.Low) && OnlyScalarSubqueries(b.High),
-        IsExpr i => OnlyScalarSubqueries(i.Operand),
-        CallExpr c => c.Args.All(OnlyScalarSubqueries),
-        CastExpr c => OnlyScalarSubqueries(c.Operand),
-        _ => !HasSubquery(e),
-    };
-
-    private static void CollectScalars(SqlExpr e, List<SubqueryExpr> into)
-    {
-        switch (e)
-        {
-            case SubqueryExpr { Kind: "scalar" } s:
-                into.Add(s);
-                break;
-            case BinaryExpr b:
-                CollectScalars(b.Left, into);
-                CollectScalars(b.Right, into);
-                break;
-            case UnaryExpr u:
-                CollectScalars(u.Operand, into);
-                break;
-            case BetweenExpr b:
-                CollectScalars(b.Operand, into);
-                CollectScalars(b.Low, into);
-                CollectScalars(b.High, into);
-                break;
-            case IsExpr i:
-                CollectScalars(i.Operand, into);
-                break;
-            case CallExpr c:
-                c.Args.ToList().ForEach(a => CollectScalars(a, into));
-                break;
-            case CastExpr c:
-                CollectScalars(c.Operand, into);
-                break;
-        }
-    }
-
-    /// <summary>
-    /// A condition comparing with scalar subqueries: each subquery's value is joined to every row (an uncorrelated one
-    /// on a constant key, a correlated aggregate grouped by its correlation columns and joined on them), the condition
-    /// filters, and the extra columns are dropped. A correlated group with no rows gives NULL (also for COUNT).
-    /// </summary>
-    private LogicalNode BindScalarSubqueries(LogicalNode outer, Scope scope, SqlExpr part)
-    {
-        var node = AttachScalarSubqueries(outer, scope, [part], out var values);
+        var node = AttachSubqueries(outer, scope, [part], out var values);
         var predicate = BindExprWith(part, scope, e => values.TryGetValue(e, out var v) ? v : null);
         if (predicate.Type is not (DataType.Boolean or DataType.Null))
         {
@@ -247,36 +204,113 @@ internal sealed partial class Binder
     }
 
     /// <summary>
-    /// Joins the value of every scalar subquery in <paramref name="exprs"/> to each row of <paramref name="outer"/> as an
-    /// extra column; <paramref name="values"/> maps each subquery to its column, for binding the expressions.
+    /// Joins the value of every subquery in <paramref name="exprs"/> to each row of <paramref name="outer"/> as an extra
+    /// column (LEFT joins against at most one row per key, so no row is lost or repeated); <paramref name="values"/> maps
+    /// each subquery to the expression that stands for it when binding <paramref name="exprs"/>.
+    /// <list type="bullet">
+    /// <item>Scalar: the subquery's value; a correlated aggregate is grouped by its correlation columns, and a key it has
+    /// no group for gets what the expression gives over an empty group (0 for COUNT, NULL for SUM, ...), as in SQL.</item>
+    /// <item>EXISTS: whether the (distinct) correlation keys of the subquery include the row's.</item>
+    /// <item>[NOT] IN: TRUE when the value is among the subquery's for the row's correlation keys; else FALSE when there
+    /// are none, NULL when the operand or one of them is NULL, FALSE otherwise.</item>
+    /// </list>
     /// </summary>
-    private LogicalNode AttachScalarSubqueries(LogicalNode outer, Scope scope, IEnumerable<SqlExpr> exprs, out Dictionary<SqlExpr, BoundExpr> values)
+    private LogicalNode AttachSubqueries(LogicalNode outer, Scope scope, IEnumerable<SqlExpr> exprs, out Dictionary<SqlExpr, BoundExpr> values)
     {
-        var scalars = new List<SubqueryExpr>();
+        var subqueries = new List<SqlExpr>();
         foreach (var e in exprs)
         {
-            CollectScalars(e, scalars);
+            CollectSubqueries(e, subqueries);
         }
 
         var node = outer;
         values = new Dictionary<SqlExpr, BoundExpr>(ReferenceEqualityComparer.Instance);
-        foreach (var sq in scalars)
+        foreach (var sq in subqueries)
         {
             var n = node.Schema.Count;
-            var (outerKeys, inner) = ScalarSubquery(sq, scope);
-            var (ok, ik) = MatchKeys(outerKeys, Enumerable.Range(0, inner.Schema.Count - 1).Select(i => (BoundExpr)Col(inner, i)).ToList(), sq.Pos);
-            var k = ok.Count;
+            BoundExpr value;
+            switch (sq)
+            {
+                case SubqueryExpr { Kind: "scalar" } scalar:
+                    {
+                        var (outerKeys, inner) = ScalarSubquery(scalar, scope);
+                        var (ok, ik) = MatchKeys(outerKeys, Cols(inner, inner.Schema.Count - 1), sq.Pos);
+                        node = LookupJoin(node, ok, new ProjectNode(inner, [.. ik, Col(inner, inner.Schema.Count - 1)], KeysSchema(ik, new Field("$value", inner.Schema[^1].Type))));
+                        value = Col(node, n + ik.Count);
+                        if (outerKeys.Count > 0 && EmptyGroupValue(inner) is { Value: not null } empty)
+                        {
+                            // The matched key is NULL exactly when the subquery has no group for the row's keys (NULL keys never match).
+                            value = new BoundCase([(new BoundCall("IS NULL", [Col(node, n)], DataType.Boolean), empty)], value, value.Type);
+                        }
 
-            var value = Col(inner, inner.Schema.Count - 1);
-            var left = new ProjectNode(node, [.. Cols(node, n), .. ok], new Schema([.. node.Schema.Fields, .. ok.Select((e, i) => new Field("$key" + i, e.Type))]));
-            var right = new ProjectNode(inner, [.. ik, value], new Schema([.. ik.Select((e, i) => new Field("$match" + i, e.Type)), new Field("$value", value.Type)]));
-            var condition = BoundExprs.And(Enumerable.Range(0, k).Select(i => Eq(Col(left, n + i), new BoundColumn(n + k + i, ik[i].Type, "$match" + i))))!;
-            var joined = JoinPlanner.Create(left, right, "LEFT", condition, new Schema([.. left.Schema.Fields, .. right.Schema.Fields.Select(f => f with { Nullable = true })]));
-            node = new ProjectNode(joined, [.. Cols(joined, n), Col(joined, n + k + k)], new Schema([.. node.Schema.Fields, new Field("$scalar", value.Type)]));
-            values[sq] = new BoundColumn(n, value.Type, "$scalar");
+                        break;
+                    }
+
+                case SubqueryExpr exists:
+                    {
+                        var rows = ExistsRows(exists, scope);
+                        var (ok, ik) = MatchKeys(rows.OuterKeys, rows.InnerKeys, sq.Pos);
+                        node = LookupJoin(node, ok, DistinctKeys(rows.Inner, ik));
+                        value = new BoundCall("IS NOT NULL", [Col(node, n)], DataType.Boolean);
+                        break;
+                    }
+
+                default:
+                    {
+                        var @in = (InSubqueryExpr)sq;
+                        var rows = InRows(@in, scope);
+                        var operand = BindExpr(@in.Operand, scope);
+                        var (ok, ik) = MatchKeys([.. rows.OuterKeys, operand], [.. rows.InnerKeys, rows.Item!], sq.Pos);
+                        var found = LookupJoin(node, ok, DistinctKeys(rows.Inner, ik));
+                        var withFound = new ProjectNode(found, [.. Cols(found, n), new BoundCall("IS NOT NULL", [Col(found, n)], DataType.Boolean)], new Schema([.. node.Schema.Fields, new Field("$found", DataType.Boolean, false)]));
+
+                        // Per correlation key: how many rows the subquery has, and how many of them are not NULL.
+                        var (sk, si) = MatchKeys(rows.OuterKeys, rows.InnerKeys, sq.Pos);
+                        var counted = new ProjectNode(rows.Inner, [.. si, ik[^1]], KeysSchema(si, new Field("$item", ik[^1].Type)));
+                        var stats = new AggregateNode(counted, Enumerable.Range(0, si.Count).ToArray(),
+                            [new AggregateCall("COUNT", -1, false, -1, DataType.Int64, "$rows"), new AggregateCall("COUNT", si.Count, false, -1, DataType.Int64, "$values")], null,
+                            KeysSchema(si, new Field("$rows", DataType.Int64, false), new Field("$values", DataType.Int64, false)));
+                        node = LookupJoin(withFound, sk, stats);
+                        var rowCount = Col(node, n + 1 + sk.Count);
+                        var unknown = new BoundCall("OR", [new BoundCall("IS NULL", [ok[^1]], DataType.Boolean), new BoundCall("<>", [rowCount, Col(node, n + 2 + sk.Count)], DataType.Boolean)], DataType.Boolean);
+                        value = new BoundCase(
+                            [(Col(node, n), new BoundLiteral(true, DataType.Boolean)), (new BoundCall("IS NULL", [rowCount], DataType.Boolean), new BoundLiteral(false, DataType.Boolean)), (unknown, new BoundLiteral(null, DataType.Boolean))],
+                            new BoundLiteral(false, DataType.Boolean), DataType.Boolean);
+                        break;
+                    }
+            }
+
+            node = new ProjectNode(node, [.. Cols(node, n), value], new Schema([.. node.Schema.Fields.Take(n), new Field("$subquery", value.Type)]));
+            var column = new BoundColumn(n, value.Type, "$subquery");
+            values[sq] = sq is InSubqueryExpr { Negated: true } ? new BoundCall("NOT", [column], DataType.Boolean) : column;
         }
 
         return node;
+    }
+
+    private static Schema KeysSchema(IReadOnlyList<BoundExpr> keys, params Field[] more) => new([.. keys.Select((e, i) => new Field("$match" + i, e.Type)), .. more]);
+
+    /// <summary>The distinct values of <paramref name="keys"/> over <paramref name="inner"/>.</summary>
+    private static AggregateNode DistinctKeys(LogicalNode inner, IReadOnlyList<BoundExpr> keys)
+    {
+        var projected = new ProjectNode(inner, keys, KeysSchema(keys));
+        return new AggregateNode(projected, Enumerable.Range(0, keys.Count).ToArray(), [], null, projected.Schema);
+    }
+
+    /// <summary>
+    /// <paramref name="node"/>'s columns, then <paramref name="right"/>'s, which are NULL where it has no row for the
+    /// node's <paramref name="keys"/>: a LEFT join on the key pairs (<paramref name="right"/>'s first columns are its
+    /// keys, at most one row each), so every row of <paramref name="node"/> comes out once.
+    /// </summary>
+    private static ProjectNode LookupJoin(LogicalNode node, IReadOnlyList<BoundExpr> keys, LogicalNode right)
+    {
+        var n = node.Schema.Count;
+        var k = keys.Count;
+        var left = new ProjectNode(node, [.. Cols(node, n), .. keys], new Schema([.. node.Schema.Fields, .. keys.Select((e, i) => new Field("$key" + i, e.Type))]));
+        var condition = BoundExprs.And(Enumerable.Range(0, k).Select(i => Eq(Col(left, n + i), new BoundColumn(n + k + i, right.Schema[i].Type, right.Schema[i].Name))))!;
+        var nullableRight = right.Schema.Fields.Select(f => f with { Nullable = true }).ToArray();
+        var joined = JoinPlanner.Create(left, right, "LEFT", condition, new Schema([.. left.Schema.Fields, .. nullableRight]));
+        return new ProjectNode(joined, [.. Cols(joined, n), .. Enumerable.Range(n + k, right.Schema.Count).Select(i => (BoundExpr)Col(joined, i))], new Schema([.. node.Schema.Fields, .. nullableRight]));
     }
 
     /// <summary>
@@ -339,84 +373,107 @@ internal sealed partial class Binder
         return (outerKeys, node);
     }
 
-    private static SqlExpr? FirstSubquery(SqlExpr e) => e switch
+    /// <summary>
+    /// The value the last column of a grouped subquery plan takes over an empty group: its expression with COUNT as 0
+    /// and every other aggregate (and group key) as NULL, evaluated once.
+    /// </summary>
+    private static BoundLiteral EmptyGroupValue(LogicalNode grouped)
     {
-        SubqueryExpr or InSubqueryExpr => e,
-        BinaryExpr b => FirstSubquery(b.Left) ?? FirstSubquery(b.Right),
-        UnaryExpr u => FirstSubquery(u.Operand),
-        _ => null,
-    };
-
-    private LogicalNode BindInSubquery(LogicalNode outer, Scope scope, InSubqueryExpr e, bool negated)
-    {
-        var operand = BindExpr(e.Operand, scope);
-        if (!negated && e.Query is SelectQuery s && Correlations(s, scope) is { } correlated)
+        if (grouped is not ProjectNode { Input: AggregateNode agg } project)
         {
-            // A correlated IN is an EXISTS with one more key pair: the selected column equals the operand.
+            return new BoundLiteral(null, grouped.Schema[^1].Type);
+        }
+
+        var keys = agg.Keys.Count;
+        var expr = BoundExprs.Remap(project.Exprs[^1], c => c.Index >= keys && agg.Aggregates[c.Index - keys].Function == "COUNT"
+            ? new BoundLiteral(0L, c.Type)
+            : new BoundLiteral(null, c.Type));
+        return new BoundLiteral(ExpressionCompiler.EvaluateConstant(expr), expr.Type);
+    }
+
+    /// <summary>An AND-ed IN (SELECT ...): a semi join on the correlation keys and the value.</summary>
+    private LogicalNode BindInSubquery(LogicalNode outer, Scope scope, InSubqueryExpr e)
+    {
+        var rows = InRows(e, scope);
+        return SemiJoin(outer, [.. rows.OuterKeys, BindExpr(e.Operand, scope)], rows.Inner, [.. rows.InnerKeys, rows.Item!], anti: false, e.Pos);
+    }
+
+    /// <summary>An AND-ed [NOT] EXISTS (SELECT ...): a semi or anti join on the correlation keys.</summary>
+    private LogicalNode BindExists(LogicalNode outer, Scope scope, SubqueryExpr e, bool negated)
+    {
+        var rows = ExistsRows(e, scope);
+        return SemiJoin(outer, rows.OuterKeys, rows.Inner, rows.InnerKeys, negated, e.Pos);
+    }
+
+    /// <summary>The rows of an IN subquery: decorrelated when it is a simple SELECT, with its one selected value.</summary>
+    private Correlated InRows(InSubqueryExpr e, Scope scope)
+    {
+        if (e.Query is SelectQuery s && Correlations(s, scope) is { } c)
+        {
             if (s.Items.Count != 1 || s.Items[0].IsStar)
             {
                 throw new SqlException(e.Query.Pos, "IN (SELECT ...) needs exactly one selected column");
             }
 
-            var item = BindExpr(s.Items[0].Expr!, correlated.InnerScope);
-            return SemiJoin(outer, [.. correlated.OuterKeys, operand], correlated.Inner, [.. correlated.InnerKeys, item], anti: false, e.Pos);
+            return c with { Item = BindExpr(s.Items[0].Expr!, c.InnerScope) };
         }
 
-        LogicalNode sub;
-        try
-        {
-            (sub, _) = BindQuery(e.Query);
-        }
-        catch (SqlException) when (negated && e.Query is SelectQuery correlatedNotIn && Correlations(correlatedNotIn, scope) is { OuterKeys.Count: > 0 })
-        {
-            throw new SqlException(e.Pos, "not supported: correlated NOT IN (write NOT EXISTS with the correlation and the IN column as equalities)");
-        }
-
-        if (sub.Schema.Count != 1)
-        {
-            throw new SqlException(e.Query.Pos, $"IN (SELECT ...) needs exactly one selected column, not {sub.Schema.Count}");
-        }
-
-        var column = new BoundColumn(0, sub.Schema[0].Type, sub.Schema[0].Name);
-        if (!negated)
-        {
-            return SemiJoin(outer, [operand], sub, [column], anti: false, e.Pos);
-        }
-
-        // NOT IN is NULL-aware as in SQL: no row passes when the subquery yields a NULL, every row passes when it is
-        // empty, and a NULL operand passes only then.
-        var n = outer.Schema.Count;
-        var anti = SemiJoin(outer, [operand], sub, [column], anti: true, e.Pos, keepKeys: true);
-        var stats = new AggregateNode(sub, [], [new AggregateCall("COUNT", -1, false, -1, DataType.Int64, "$rows"), new AggregateCall("COUNT", 0, false, -1, DataType.Int64, "$values")], null,
-            new Schema([new Field("$rows", DataType.Int64, false), new Field("$values", DataType.Int64, false)]));
-        var one = new BoundLiteral(1, DataType.Int32);
-        var statsKeyed = new ProjectNode(stats, [one, Col(stats, 0), Col(stats, 1)], new Schema([new Field("$one", DataType.Int32, false), stats.Schema[0], stats.Schema[1]]));
-        var antiKeyed = new ProjectNode(anti, [.. Cols(anti, n + 1), one], new Schema([.. anti.Schema.Fields, new Field("$one", DataType.Int32, false)]));
-        var joinSchema = new Schema([.. antiKeyed.Schema.Fields, .. statsKeyed.Schema.Fields.Select(f => f with { Nullable = true })]);
-        var joined = JoinPlanner.Create(antiKeyed, statsKeyed, "LEFT", Eq(Col(antiKeyed, n + 1), new BoundColumn(n + 2, DataType.Int32, "$one")), joinSchema);
-        var rows = new BoundColumn(n + 3, DataType.Int64, "$rows");
-        var values = new BoundColumn(n + 4, DataType.Int64, "$values");
-        var key = Col(antiKeyed, n);
-        var passes = Or(
-            Or(new BoundCall("IS NULL", [rows], DataType.Boolean), Eq(rows, new BoundLiteral(0L, DataType.Int64))),
-            new BoundCall("AND", [Eq(rows, values), new BoundCall("IS NOT NULL", [key], DataType.Boolean)], DataType.Boolean));
-        return Restore(new FilterNode(joined, passes), outer);
+        var (sub, subScope) = BindUncorrelated(e.Query, scope);
+        return sub.Schema.Count == 1
+            ? new Correlated(sub, subScope, [], [], Col(sub, 0))
+            : throw new SqlException(e.Query.Pos, $"IN (SELECT ...) needs exactly one selected column, not {sub.Schema.Count}");
     }
 
-    private LogicalNode BindExists(LogicalNode outer, Scope scope, SubqueryExpr e, bool negated)
+    /// <summary>
+    /// Binds a subquery that cannot be decorrelated on its own; when it fails because the subquery refers to the outer
+    /// query (aggregates, GROUP BY or set operations with correlation), says so instead of reporting an unknown name.
+    /// </summary>
+    private (LogicalNode, Scope) BindUncorrelated(QueryExpr query, Scope outerScope)
+    {
+        try
+        {
+            return BindQuery(query);
+        }
+        catch (SqlException) when (RefersToOuter(query, outerScope))
+        {
+            throw new SqlException(query.Pos, "not supported: a correlated subquery with aggregates, GROUP BY, DISTINCT or set operations (only SELECT ... FROM ... WHERE correlates, through equalities)");
+        }
+    }
+
+    /// <summary>True when a condition in <paramref name="query"/>'s WHERE binds only with the outer query's columns in scope.</summary>
+    private bool RefersToOuter(QueryExpr query, Scope outerScope) => query switch
+    {
+        SetOpQuery u => RefersToOuter(u.Left, outerScope) || RefersToOuter(u.Right, outerScope),
+        SelectQuery { From: not null, Where: not null } s when TryBindFrom(s.From) is { } innerScope =>
+            AstConjuncts(s.Where).Any(part => TryBind(part, innerScope) is null && TryBind(part, new Scope([.. innerScope.Columns, .. outerScope.Columns])) is not null),
+        _ => false,
+    };
+
+    private Scope? TryBindFrom(FromItem from)
+    {
+        try
+        {
+            return BindFrom(from).Item2;
+        }
+        catch (SqlException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The rows of an EXISTS subquery: a simple SELECT decorrelated, a set operation as it is (uncorrelated).</summary>
+    private Correlated ExistsRows(SubqueryExpr e, Scope scope)
     {
         if (e.Query is not SelectQuery s)
         {
-            // A set operation: uncorrelated, true when it yields a row.
-            var (sub, _) = BindQuery(e.Query);
-            return SemiJoin(outer, [], sub, [], negated, e.Pos);
+            var (sub, subScope) = BindUncorrelated(e.Query, scope);
+            return new Correlated(sub, subScope, [], []);
         }
 
-        var c = Correlations(s, scope) ?? throw new SqlException(s.Pos, "not supported: this EXISTS subquery (use SELECT ... FROM ... WHERE with equalities to the outer query)");
-        return SemiJoin(outer, c.OuterKeys, c.Inner, c.InnerKeys, negated, e.Pos);
+        return Correlations(s, scope) ?? throw new SqlException(s.Pos, "not supported: this EXISTS subquery (use SELECT ... FROM ... WHERE with equalities to the outer query)");
     }
-
-    private sealed record Correlated(LogicalNode Inner, Scope InnerScope, List<BoundExpr> OuterKeys, List<BoundExpr> InnerKeys);
+    /// <summary>A subquery's rows with the correlation key pairs (and, for IN, the selected value over them).</summary>
+    private sealed record Correlated(LogicalNode Inner, Scope InnerScope, List<BoundExpr> OuterKeys, List<BoundExpr> InnerKeys, BoundExpr? Item = null);
 
     /// <summary>
     /// Decorrelates a simple SELECT ... FROM ... WHERE: conditions on its own columns filter it, and equalities between
@@ -501,7 +558,7 @@ internal sealed partial class Binder
     /// <paramref name="inner"/>: a join against the distinct inner keys, so every outer row appears at most once.
     /// With no keys the test is whether <paramref name="inner"/> has any row. NULL keys never match.
     /// </summary>
-    private static LogicalNode SemiJoin(LogicalNode outer, IReadOnlyList<BoundExpr> outerKeys, LogicalNode inner, IReadOnlyList<BoundExpr> innerKeys, bool anti, SourcePosition pos, bool keepKeys = false)
+    private static LogicalNode SemiJoin(LogicalNode outer, IReadOnlyList<BoundExpr> outerKeys, LogicalNode inner, IReadOnlyList<BoundExpr> innerKeys, bool anti, SourcePosition pos)
     {
         var n = outer.Schema.Count;
         var (ok, ik) = MatchKeys(outerKeys, innerKeys, pos);
@@ -517,7 +574,7 @@ internal sealed partial class Binder
             joined = new FilterNode(joined, new BoundCall("IS NULL", [new BoundColumn(n + k, ik[0].Type, "$match0")], DataType.Boolean));
         }
 
-        return keepKeys ? new ProjectNode(joined, Cols(joined, n + 1), new Schema(joined.Schema.Fields.Take(n + 1))) : Restore(joined, outer);
+        return Restore(joined, outer);
     }
 
     /// <summary>
@@ -554,21 +611,15 @@ internal sealed partial class Binder
 
     private static BoundCall Eq(BoundExpr a, BoundExpr b) => new("=", [a, b], DataType.Boolean);
 
-    private static BoundCall Or(BoundExpr a, BoundExpr b) => new("OR", [a, b], DataType.Boolean);
-
     // ============================================================ INTERSECT / EXCEPT
 
     /// <summary>
-    /// INTERSECT / EXCEPT (distinct): both inputs tagged with their side, grouped by every column (NULLs group
-    /// together, as set operations compare them), kept when the counts per side say so.
+    /// INTERSECT / EXCEPT: both inputs tagged with their side, grouped by every column (NULLs group together, as set
+    /// operations compare them) counting each side's rows. The distinct forms keep a group when the counts say so; the
+    /// ALL forms (bag semantics) write it min(left, right) or left - right times, as Flink's rewrite with ReplicateRows does.
     /// </summary>
     private static LogicalNode IntersectOrExcept(SetOpQuery u, LogicalNode left, LogicalNode right, Schema schema)
     {
-        if (u.All)
-        {
-            throw new SqlException(u.Pos, $"not supported: {u.Op} ALL (use {u.Op})");
-        }
-
         var m = schema.Count;
         var tagged = new Schema([.. schema.Fields, new Field("$left", DataType.Boolean, false), new Field("$right", DataType.Boolean, false)]);
         var yes = new BoundLiteral(true, DataType.Boolean);
@@ -578,9 +629,19 @@ internal sealed partial class Binder
         var counts = new Schema([.. schema.Fields, new Field("$in_left", DataType.Int64, false), new Field("$in_right", DataType.Int64, false)]);
         var grouped = new AggregateNode(new UnionNode([l, r], tagged), Enumerable.Range(0, m).ToArray(),
             [new AggregateCall("COUNT", -1, false, m, DataType.Int64, "$in_left"), new AggregateCall("COUNT", -1, false, m + 1, DataType.Int64, "$in_right")], null, counts);
-        var inLeft = new BoundCall(">", [Col(grouped, m), new BoundLiteral(0L, DataType.Int64)], DataType.Boolean);
-        var inRight = new BoundCall(u.Op == "INTERSECT" ? ">" : "=", [Col(grouped, m + 1), new BoundLiteral(0L, DataType.Int64)], DataType.Boolean);
-        var kept = new FilterNode(grouped, new BoundCall("AND", [inLeft, inRight], DataType.Boolean));
-        return new ProjectNode(kept, Cols(kept, m), schema);
+        var inLeft = Col(grouped, m);
+        var inRight = Col(grouped, m + 1);
+        var zero = new BoundLiteral(0L, DataType.Int64);
+        if (!u.All)
+        {
+            var kept = new FilterNode(grouped, new BoundCall("AND", [new BoundCall(">", [inLeft, zero], DataType.Boolean), new BoundCall(u.Op == "INTERSECT" ? ">" : "=", [inRight, zero], DataType.Boolean)], DataType.Boolean));
+            return new ProjectNode(kept, Cols(kept, m), schema);
+        }
+
+        BoundExpr times = u.Op == "INTERSECT"
+            ? new BoundCase([(new BoundCall("<", [inLeft, inRight], DataType.Boolean), inLeft)], inRight, DataType.Int64)
+            : new BoundCall("-", [inLeft, inRight], DataType.Int64);
+        var counted = new ProjectNode(grouped, [.. Cols(grouped, m), times], new Schema([.. schema.Fields, new Field("$times", DataType.Int64, false)]));
+        return new ReplicateRowsNode(new FilterNode(counted, new BoundCall(">", [Col(counted, m), zero], DataType.Boolean)), schema);
     }
 }

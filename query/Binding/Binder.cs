@@ -238,16 +238,11 @@ internal sealed partial class Binder(Catalog catalog)
             }
             else
             {
-                // Scalar subqueries in the select list: their values are joined in as extra columns first.
+                // Subqueries in the select list: their values are joined in as extra columns first.
                 Dictionary<SqlExpr, BoundExpr>? scalars = null;
-                if (items.FirstOrDefault(i => i.Expr is not null && HasSubquery(i.Expr)) is { } withSubquery)
+                if (items.Any(i => i.Expr is not null && HasSubquery(i.Expr)))
                 {
-                    if (!OnlyScalarSubqueries(withSubquery.Expr!))
-                    {
-                        throw new SqlException(FirstSubquery(withSubquery.Expr!)?.Pos ?? withSubquery.Pos, "not supported: IN / EXISTS subqueries in the select list (use them in WHERE)");
-                    }
-
-                    node = AttachScalarSubqueries(node, scope, items.Where(i => i.Expr is not null).Select(i => i.Expr!), out var attached);
+                    node = AttachSubqueries(node, scope, items.Where(i => i.Expr is not null).Select(i => i.Expr!), out var attached);
                     scalars = attached;
                 }
 

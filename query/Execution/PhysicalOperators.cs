@@ -88,6 +88,9 @@ internal static class PhysicalOperators
             case WindowAssignNode { Window.Kind: "HOP" or "CUMULATE" } assign:
                 return Expand(input, assign.Window);
 
+            case ReplicateRowsNode replicate:
+                return input.Apply("replicate-rows", replicate.Schema, _ => new ReplicateRowsOperator(replicate.Schema));
+
             case TopNNode top:
                 {
                     var inputSchema = input.Schema;
@@ -107,21 +110,27 @@ internal static class PhysicalOperators
         }
     }
 
-    /// <summary>CUMULATE: rows copied once per cumulative window they fall in, then a tumbling aggregate keyed also by the window end.</summary>
+    /// <summary>
+    /// CUMULATE: rows copied once per cumulative window [ws, ws + k * step) they fall in, then aggregated by the keys and
+    /// the window's bounds in tumbling windows of one step over window_time (end - 1): each cumulative window is the
+    /// step-long tumbling window that ends where it ends, so it fires, once, as the watermark passes its own end (as in
+    /// Flink), not at the end of the size-long window. A copy whose window fired already is a late row.
+    /// </summary>
     private static DataStream WireCumulate(AggregateNode agg, DataStream input, AggregateSpec[] specs, JobContext context)
     {
         var w = agg.Window!;
         var stream = Expand(input, w);
         var expanded = stream.Schema;
-        var keys = agg.Keys.Append(input.Schema.Count + 1).ToArray();
-        var spec = new WindowAggregateSpec(w.TimeColumn, WindowSpec.Tumble(w.SizeMs), keys, specs);
+        var n = input.Schema.Count;
+        var keys = agg.Keys.Append(n).Append(n + 1).ToArray();
+        var spec = new WindowAggregateSpec(n + 2, WindowSpec.Tumble(w.StepMs), keys, specs);
         var late = new OutputTag("late-rows", expanded, CountsAsLate: true);
         var aggregated = stream.KeyBy(keys).Apply("cumulate-aggregate", spec.OutputSchema(expanded), _ => new WindowAggregateOperator(expanded, spec, late, context.Pool));
 
-        // keys..., cumulative window_end, window_start, window_end(size), aggs... -> keys..., window_start, window_end, aggs...
+        // keys..., window_start, window_end, step window start, step window end, aggs... -> keys..., window_start, window_end, aggs...
         var k = agg.Keys.Count;
         var from = aggregated.Schema;
-        var layout = Enumerable.Range(0, k).Append(k + 1).Append(k).Concat(Enumerable.Range(k + 3, agg.Aggregates.Count))
+        var layout = Enumerable.Range(0, k + 2).Concat(Enumerable.Range(k + 4, agg.Aggregates.Count))
             .Select(i => (BoundExpr)new BoundColumn(i, from[i].Type, from[i].Name)).ToArray();
         return aggregated.Project(agg.Schema, ExpressionCompiler.CompileProjector(layout, from, agg.Schema), "cumulate-layout");
     }

@@ -110,6 +110,7 @@ internal static class PlanPrinter
         SortLimitNode s => ($"FinalSort {s.Describe()["Sort ".Length..]}", false),
         WindowAssignNode { Window.Kind: "HOP" or "CUMULATE" } w => ($"WindowExpandOperator {w.Describe()["WindowAssign ".Length..]}", false),
         WindowAssignNode w => ($"WindowAssignOperator {w.Describe()["WindowAssign ".Length..]}", false),
+        ReplicateRowsNode r => ($"ReplicateRowsOperator {r.Describe()["ReplicateRows ".Length..]}", false),
         WindowMaxPruneNode m => ($"WindowMaxPruneOperator {m.Describe()["WindowMaxPrune ".Length..]}", true),
         _ => (node.Describe(), false),
     };

@@ -15,6 +15,9 @@ internal struct DirectKeyIndex
     // id + 1 per key; 0 = not known here (ask the hash table).
     private int[] _ids;
 
+    /// <summary>id + 1 per key below the array's length (0: not indexed here).</summary>
+    public readonly int[] Ids => _ids ?? [];
+
     /// <summary>The id of <paramref name="key"/> if it is indexed here, else -1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly int Find(long key)

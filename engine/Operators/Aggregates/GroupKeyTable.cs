@@ -37,6 +37,9 @@ internal sealed partial class GroupKeyTable
     /// <summary>The key column when the key is one BIGINT/TIMESTAMP column (the fused window path reads it directly), else -1.</summary>
     public int SingleLongColumn => _singleInteger && KeyTypes[0] is DataType.Int64 or DataType.Timestamp ? _keyColumns[0] : -1;
 
+    /// <summary>id + 1 per small non-negative single-integer key (0: not indexed there), for loops that look keys up inline.</summary>
+    public int[] DirectIds => _direct.Ids;
+
     /// <summary>The id of non-NULL single-integer key <paramref name="key"/>, interning it when new.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int IdOfLongKey(long key) => IdOfLong(key);

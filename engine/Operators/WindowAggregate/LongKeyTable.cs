@@ -30,6 +30,9 @@ internal sealed class LongKeyTable
     /// <summary>The downstream task of the NULL key.</summary>
     public int NullTarget { get; }
 
+    /// <summary>id + 1 per small non-negative key (0: not indexed there), for loops that look keys up inline.</summary>
+    public int[] DirectIds => _direct.Ids;
+
     /// <summary>The key of each id.</summary>
     public long[] Keys => _keys;
 

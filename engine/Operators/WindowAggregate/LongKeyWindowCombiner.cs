@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Streams.Engine.Data;
 using Streams.Engine.Operators.Aggregates;
 using Streams.Engine.Runtime;
@@ -10,17 +11,17 @@ namespace Streams.Engine.Operators.WindowAggregate;
 /// <summary>
 /// The local (pre-exchange) phase of a two-phase window aggregate, specialised for one BIGINT key with COUNT(*),
 /// COUNT(col) and SUM(BIGINT) (no FILTER): what the generic combiner (<see cref="TwoPhaseWindowAggregateOperator.Local"/>)
-/// computes, with less work per row. Each row finds its (slice, key) cell through a dense key id and bumps a row count;
-/// each SUM then adds its column a pass at a time. After each batch the cells are written straight into one partial
-/// batch per downstream task, so the exchange forwards those batches instead of hashing and regathering rows.
-/// Rows late by this task's watermark leave raw on the side output, as in the generic combiner.
+/// computes, with less work per row. Each slice touched by a batch holds one dense cell per key id (the row count and
+/// the sums side by side), so a row costs its key's id and one cell update. After each batch the touched cells are
+/// written straight into one partial batch per downstream task, so the exchange forwards those batches instead of
+/// hashing and regathering rows. Rows late by this task's watermark leave raw on the side output, as in the generic combiner.
 /// </summary>
 internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
 {
     private const string SnapshotFormat = "long-key-window-combiner/1";
 
-    /// <summary>Keys remembered at most between batches; past it the table starts over (it holds no state between batches).</summary>
-    private const int MaxRememberedKeys = 1 << 20;
+    /// <summary>Keys remembered at most between batches; past it the table starts over (it holds no state between batches), which also bounds the slices' cell arrays.</summary>
+    private const int MaxRememberedKeys = 1 << 18;
 
     private readonly Schema _input;
     private readonly Schema _partialSchema;
@@ -40,30 +41,21 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
     private readonly Stack<Slice> _spareSlices = new();
     private readonly ColumnBatch?[] _out;
 
-    // Per downstream task: rows written into its open batch, and that batch's value arrays (all partial columns are BIGINT/TIMESTAMP).
+    // Per downstream task: rows written into its open batch (all partial columns are BIGINT/TIMESTAMP), and while
+    // emitting a slice, how many of its cells go there (the cells themselves in _cellsOf).
     private readonly int[] _outRows;
-    private readonly long[][][] _outValues;
+    private readonly int[] _cellsOfTarget;
+    private int[] _cellsOf = [];
 
-    // Per aggregate: its input column (-1 for COUNT(*)) and, per cell, the rows it left out (NULL input, SUM overflow).
+    // Per aggregate: its input column (-1 for COUNT(*)) and, for a SUM, its place in a cell (1..), else 0.
     private readonly int[] _inputs;
-    private readonly bool[] _isSum;
+    private readonly int[] _sumOffset;
 
-    // The aggregate index of the only SUM (the one-pass path takes it), or -1.
-    private readonly int _onlySum;
-    private readonly long[][] _sums;
-    private readonly long[][] _missing;
-
-    // Cells: one per (slice, key) touched by the current batch, numbered in first-seen order.
-    private long[] _rows = new long[1024];
-    private int[] _cellKey = new int[1024];
-    private Slice[] _cellSlice = new Slice[1024];
-    private int _cells;
-    private int[] _cellOfRow = [];
+    // A cell: the row count, then one sum per SUM aggregate. _firstSum: the aggregate index of the first SUM (-1: none).
+    private readonly int _stride;
+    private readonly int _firstSum;
     private int[] _late = [];
     private long _watermark = long.MinValue;
-
-    /// <summary>The key id of the NULL key's cells (the key table interns only non-NULL keys).</summary>
-    private const int NullKey = -1;
 
     /// <summary>Creates the combiner; <paramref name="targets"/> is the parallelism of the global phase it feeds.</summary>
     public LongKeyWindowCombiner(Schema input, WindowAggregateSpec spec, OutputTag raw, BatchPool pool, int batchSize, int targets)
@@ -89,12 +81,19 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
         _keys = new LongKeyTable(_targets);
         _out = new ColumnBatch?[_targets];
         _outRows = new int[_targets];
-        _outValues = Enumerable.Range(0, _targets).Select(_ => new long[_partialSchema.Count][]).ToArray();
+        _cellsOfTarget = new int[_targets];
         _inputs = spec.Aggregates.Select(a => a.Kind == AggregateKind.CountStar ? -1 : a.InputColumn).ToArray();
-        _isSum = spec.Aggregates.Select(a => a.Kind == AggregateKind.Sum).ToArray();
-        _onlySum = _isSum.Count(x => x) == 1 ? Array.IndexOf(_isSum, true) : -1;
-        _sums = spec.Aggregates.Select(a => a.Kind == AggregateKind.Sum ? new long[1024] : []).ToArray();
-        _missing = spec.Aggregates.Select(_ => new long[1024]).ToArray();
+        _sumOffset = new int[_inputs.Length];
+        _stride = 1;
+        for (var a = 0; a < _inputs.Length; a++)
+        {
+            if (spec.Aggregates[a].Kind == AggregateKind.Sum)
+            {
+                _sumOffset[a] = _stride++;
+            }
+        }
+
+        _firstSum = Array.IndexOf(_sumOffset, 1);
     }
 
     /// <summary>Whether the combiner computes <paramref name="spec"/>: one BIGINT key, tumbling or hopping windows, COUNT(*), COUNT(col), SUM(BIGINT), no FILTER.</summary>
@@ -105,13 +104,10 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
             || (a.Kind == AggregateKind.Sum && input[a.InputColumn].Type == DataType.Int64)));
 
     /// <inheritdoc />
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void OnBatch(ColumnBatch batch, IOperatorOutput output)
     {
-        var n = batch.Count;
-        if (_cellOfRow.Length < n)
+        if (_late.Length < batch.Count)
         {
-            _cellOfRow = new int[batch.Capacity];
             _late = new int[batch.Capacity];
         }
 
@@ -121,22 +117,7 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
             _keys.Clear();
         }
 
-        var sum = _onlySum;
-        var fused = sum >= 0 && !batch.HasFiltered && !batch.Columns[_timeColumn].HasNulls && !batch.Columns[_keyColumn].HasNulls
-            && !batch.Columns[_inputs[sum]].HasNulls;
-        var lateCount = fused ? AssignCellsAndSum(batch, sum, output) : AssignCells(batch, output);
-        for (var a = 0; a < _inputs.Length; a++)
-        {
-            if (_isSum[a] && !fused)
-            {
-                AddSum(batch, a, output);
-            }
-            else if (_inputs[a] >= 0 && batch.Columns[_inputs[a]].HasNulls)
-            {
-                CountNulls(batch, a);
-            }
-        }
-
+        var lateCount = IsPlain(batch) ? Accumulate<OneSumNoNulls>(batch, output) : Accumulate<AnyRows>(batch, output);
         if (lateCount > 0)
         {
             var late = batch.Pool.Rent(batch.Schema, batch.Capacity);
@@ -148,35 +129,91 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
         EmitPartials(output);
     }
 
-    /// <summary>Finds every row's cell (-1: filtered out, late or rejected) and counts the rows per cell.</summary>
+    /// <summary>The common shape: exactly one SUM and no filtered rows or NULLs in the columns the combiner reads.</summary>
+    private bool IsPlain(ColumnBatch batch)
+    {
+        if (_stride != 2 || batch.HasFiltered || batch.Columns[_timeColumn].HasNulls || batch.Columns[_keyColumn].HasNulls)
+        {
+            return false;
+        }
+
+        foreach (var column in _inputs)
+        {
+            if (column >= 0 && batch.Columns[column].HasNulls)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Row shapes <see cref="Accumulate{TShape}"/> is compiled for; a constant per shape, so the JIT drops the other shape's checks.</summary>
+    private interface IRowShape
+    {
+        /// <summary>No filtered rows, no NULLs, one SUM (cell = count, sum).</summary>
+        static abstract bool Plain { get; }
+    }
+
+    private struct OneSumNoNulls : IRowShape
+    {
+        public static bool Plain => true;
+    }
+
+    private struct AnyRows : IRowShape
+    {
+        public static bool Plain => false;
+    }
+
+    /// <summary>
+    /// Adds every row into the cell of its (slice, key): rows of slices whose windows all fired go to <see cref="_late"/>
+    /// (returns how many), rows without a valid event time to the dead letters. One loop for both shapes (see <see cref="IRowShape"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int AssignCells(ColumnBatch batch, IOperatorOutput output)
+    private int Accumulate<TShape>(ColumnBatch batch, IOperatorOutput output)
+        where TShape : struct, IRowShape
     {
         var n = batch.Count;
         var tsColumn = batch.ColumnAt<long>(_timeColumn);
         var keyColumn = batch.ColumnAt<long>(_keyColumn);
         var ts = tsColumn.Values;
         var keyValues = keyColumn.Values;
-        var cellOfRow = _cellOfRow;
-        // Filtered rows and NULLs are rare: one flag keeps their checks off the common path.
-        var plain = !batch.HasFiltered && !tsColumn.HasNulls && !keyColumn.HasNulls;
+        var values = TShape.Plain ? batch.ColumnAt<long>(_inputs[_firstSum]).Values : [];
         var keys = _keys;
+        var stride = _stride;
         var sliceLength = _sliceLength;
         var currentStart = long.MinValue;
         var lateSlice = false;
         Slice? slice = null;
-        int[] cellOf = [];
-        var rows = _rows;
+        long[] cells = [];
+        int[] touched = [];
+        var touchedCount = 0;
         var lateCount = 0;
-        if (n > ts.Length || n > keyValues.Length || n > cellOfRow.Length)
+        if (n > ts.Length || n > keyValues.Length || (TShape.Plain && n > values.Length))
         {
             ThrowShortColumns();
         }
 
         for (var i = 0; i < n; i++)
         {
-            cellOfRow[i] = -1;
-            if (!plain && (!batch.IsLive(i) || tsColumn.IsNull(i)))
+            if (TShape.Plain && slice is not null)
+            {
+                // The bulk of the rows: the tight loop takes them until a row needs this loop (another slice, a new key, an overflow).
+                if (slice.Capacity <= keys.Count)
+                {
+                    slice.Grow(keys.Count, keys.Count + 1);
+                    cells = slice.Cells;
+                    touched = slice.Touched;
+                }
+
+                i = AddPlainRun(ts, keyValues, values, i, n, currentStart, sliceLength, keys.DirectIds, cells, touched, ref touchedCount);
+                if (i >= n)
+                {
+                    break;
+                }
+            }
+
+            if (!TShape.Plain && (!batch.IsLive(i) || tsColumn.IsNull(i)))
             {
                 if (batch.IsLive(i))
                 {
@@ -196,10 +233,17 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
                     continue;
                 }
 
+                if (slice is not null)
+                {
+                    slice.TouchedCount = touchedCount;
+                }
+
                 currentStart = FloorTo(t, sliceLength);
                 lateSlice = IsLate(currentStart);
                 slice = lateSlice ? null : SliceAt(currentStart);
-                cellOf = slice?.CellOf ?? [];
+                cells = slice?.Cells ?? [];
+                touched = slice?.Touched ?? [];
+                touchedCount = slice?.TouchedCount ?? 0;
             }
 
             if (lateSlice)
@@ -208,272 +252,281 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
                 continue;
             }
 
-            int cell;
-            if (!plain && keyColumn.IsNull(i))
+            // Cell index 0 is the NULL key's, key id k's is k + 1.
+            var index = !TShape.Plain && keyColumn.IsNull(i) ? 0 : keys.IdOf(keyValues[i]) + 1;
+            if ((uint)index >= (uint)slice!.Capacity)
             {
-                cell = slice!.NullCell;
-                if (cell < 0)
+                slice.Grow(index, keys.Count + 1);
+                cells = slice.Cells;
+                touched = slice.Touched;
+            }
+
+            var cell = index * stride;
+            var count = cells[cell];
+            // Branch-free: the first row of a cell in this batch records it (a branch here mispredicts on every new key).
+            touched[touchedCount] = index;
+            touchedCount += count == 0 ? 1 : 0;
+            cells[cell] = count + 1;
+            if (TShape.Plain)
+            {
+                var x = cells[cell + 1];
+                var y = values[i];
+                var r = x + y;
+                if (((x ^ r) & (y ^ r)) < 0)
                 {
-                    cell = NewCell(slice, NullKey);
-                    rows = _rows;
+                    // The overflowing row is left out of this sum only; the other aggregates still take it.
+                    slice.AddMissing(index, _firstSum, _inputs.Length);
+                    Overflow(batch, i, _firstSum, output);
+                    continue;
                 }
+
+                cells[cell + 1] = r;
             }
             else
             {
-                var id = keys.IdOf(keyValues[i]);
-                if ((uint)id >= (uint)cellOf.Length)
-                {
-                    slice!.EnsureKeys(keys.Count);
-                    cellOf = slice.CellOf;
-                }
-
-                cell = cellOf[id];
-                if (cell < 0)
-                {
-                    cell = NewCell(slice!, id);
-                    rows = _rows;
-                }
+                AddAggregates(batch, i, slice, index, output);
             }
+        }
 
-            rows[cell]++;
-            cellOfRow[i] = cell;
+        if (slice is not null)
+        {
+            slice.TouchedCount = touchedCount;
         }
 
         return lateCount;
     }
 
     /// <summary>
-    /// <see cref="AssignCells"/> and <see cref="AddSum"/> in one pass, for the common shape: one SUM, no filtered rows and
-    /// no NULL event time, key or SUM input.
+    /// Rows <paramref name="i"/>..<paramref name="n"/>-1 of the plain shape (cell = count, sum) while they fall in the slice
+    /// at <paramref name="start"/>, their key has a direct id and their sum does not overflow; returns the first row it
+    /// did not take. No calls, no bounds checks and few live values, so the JIT keeps the loop in registers.
+    /// The caller guarantees n ≤ the row arrays' lengths and a cell (and a touched entry) for every interned key.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int AssignCellsAndSum(ColumnBatch batch, int sum, IOperatorOutput output)
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static int AddPlainRun(long[] ts, long[] keyValues, long[] values, int i, int n, long start, long sliceLength,
+        int[] directIds, long[] cells, int[] touched, ref int touchedCount)
     {
-        var n = batch.Count;
-        var ts = batch.ColumnAt<long>(_timeColumn).Values;
-        var keyValues = batch.ColumnAt<long>(_keyColumn).Values;
-        var values = batch.ColumnAt<long>(_inputs[sum]).Values;
-        var cellOfRow = _cellOfRow;
-        var keys = _keys;
-        var sliceLength = _sliceLength;
-        var currentStart = long.MinValue;
-        var lateSlice = false;
-        Slice? slice = null;
-        int[] cellOf = [];
-        var rows = _rows;
-        var sums = _sums[sum];
-        var lateCount = 0;
-        if (n > ts.Length || n > keyValues.Length || n > values.Length || n > cellOfRow.Length)
+        ref var tsRow = ref MemoryMarshal.GetArrayDataReference(ts);
+        ref var keyRow = ref MemoryMarshal.GetArrayDataReference(keyValues);
+        ref var valueRow = ref MemoryMarshal.GetArrayDataReference(values);
+        ref var direct = ref MemoryMarshal.GetArrayDataReference(directIds);
+        ref var cell0 = ref MemoryMarshal.GetArrayDataReference(cells);
+        ref var touched0 = ref MemoryMarshal.GetArrayDataReference(touched);
+        var directLength = (ulong)directIds.Length;
+        var count = touchedCount;
+        for (; i < n; i++)
         {
-            ThrowShortColumns();
-        }
-
-        for (var i = 0; i < n; i++)
-        {
-            var t = ts[i];
-            if ((ulong)(t - currentStart) >= (ulong)sliceLength)
+            if ((ulong)(Unsafe.Add(ref tsRow, i) - start) >= (ulong)sliceLength)
             {
-                if (!EventTime.IsValid(t))
-                {
-                    RejectTimestamp(batch, i, output);
-                    cellOfRow[i] = -1;
-                    continue;
-                }
-
-                currentStart = FloorTo(t, sliceLength);
-                lateSlice = IsLate(currentStart);
-                slice = lateSlice ? null : SliceAt(currentStart);
-                cellOf = slice?.CellOf ?? [];
+                break;
             }
 
-            if (lateSlice)
+            var key = Unsafe.Add(ref keyRow, i);
+            if ((ulong)key >= directLength)
             {
-                _late[lateCount++] = i;
-                cellOfRow[i] = -1;
-                continue;
+                break;
             }
 
-            var id = keys.IdOf(keyValues[i]);
-            if ((uint)id >= (uint)cellOf.Length)
+            // The direct index holds id + 1: exactly the key's cell index (0 = not interned yet). Interned ids are
+            // below the slice's capacity (the caller grew it), so the cell and a touched entry exist.
+            var index = Unsafe.Add(ref direct, (nint)key);
+            if (index == 0)
             {
-                slice!.EnsureKeys(keys.Count);
-                cellOf = slice.CellOf;
+                break;
             }
 
-            var cell = cellOf[id];
-            if (cell < 0)
-            {
-                cell = NewCell(slice!, id);
-                rows = _rows;
-                sums = _sums[sum];
-            }
-
-            rows[cell]++;
-            cellOfRow[i] = cell;
-            var x = sums[cell];
-            var y = values[i];
+            ref var cell = ref Unsafe.Add(ref cell0, index * 2);
+            var x = Unsafe.Add(ref cell, 1);
+            var y = Unsafe.Add(ref valueRow, i);
             var r = x + y;
             if (((x ^ r) & (y ^ r)) < 0)
             {
-                _missing[sum][cell]++;
-                Overflow(batch, i, sum, output);
-                continue;
+                break;
             }
 
-            sums[cell] = r;
+            var rows = cell;
+            Unsafe.Add(ref touched0, count) = index;
+            count += rows == 0 ? 1 : 0;
+            cell = rows + 1;
+            Unsafe.Add(ref cell, 1) = r;
         }
 
-        return lateCount;
+        touchedCount = count;
+        return i;
     }
 
-    /// <summary>Adds SUM input column of aggregate <paramref name="a"/> into the cells, a column at a time.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void AddSum(ColumnBatch batch, int a, IOperatorOutput output)
+    /// <summary>The general shape's aggregates for one row: NULL inputs and SUM overflow are left out of the aggregate (counted as missing).</summary>
+    private void AddAggregates(ColumnBatch batch, int row, Slice slice, int index, IOperatorOutput output)
     {
-        var n = batch.Count;
-        var column = batch.ColumnAt<long>(_inputs[a]);
-        var values = column.Values;
-        var sums = _sums[a];
-        var cellOfRow = _cellOfRow;
-        var hasNulls = column.HasNulls;
-        if (n > values.Length || n > cellOfRow.Length)
+        var cells = slice.Cells;
+        for (var a = 0; a < _inputs.Length; a++)
         {
-            ThrowShortColumns();
-        }
-
-        for (var i = 0; i < n; i++)
-        {
-            var c = cellOfRow[i];
-            if (c < 0)
+            var input = _inputs[a];
+            if (input < 0)
             {
                 continue;
             }
 
-            if (hasNulls && column.IsNull(i))
+            var column = batch.ColumnAt<long>(input);
+            if (column.IsNull(row))
             {
-                _missing[a][c]++;
+                slice.AddMissing(index, a, _inputs.Length);
                 continue;
             }
 
-            var x = sums[c];
-            var y = values[i];
+            var offset = _sumOffset[a];
+            if (offset == 0)
+            {
+                continue;
+            }
+
+            var cell = index * _stride + offset;
+            var x = cells[cell];
+            var y = column.Values[row];
             var r = x + y;
             if (((x ^ r) & (y ^ r)) < 0)
             {
-                // The overflowing row is left out of this sum only; the other aggregates still take it.
-                _missing[a][c]++;
-                Overflow(batch, i, a, output);
+                slice.AddMissing(index, a, _inputs.Length);
+                Overflow(batch, row, a, output);
                 continue;
             }
 
-            sums[c] = r;
+            cells[cell] = r;
         }
     }
 
-    /// <summary>COUNT(col) over a column with NULLs: the NULL rows are left out of the cell's count.</summary>
-    private void CountNulls(ColumnBatch batch, int a)
-    {
-        var column = batch.Columns[_inputs[a]];
-        var missing = _missing[a];
-        for (var i = 0; i < batch.Count; i++)
-        {
-            var c = _cellOfRow[i];
-            if (c >= 0 && column.IsNull(i))
-            {
-                missing[c]++;
-            }
-        }
-    }
-
-    /// <summary>Writes every cell as a partial row into the batch of the task that owns its key, then empties the cells.</summary>
+    /// <summary>
+    /// Writes every touched cell as a partial row into the batch of the task that owns its key, then empties the slices.
+    /// The cells are first sorted into one list per task, so each column is then written by a tight loop.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EmitPartials(IOperatorOutput output)
     {
-        var keyValues = _keys.Keys;
         var targetOf = _keys.TargetOf;
-        var aggregates = _inputs.Length;
-        var rows = _rows;
-        var sums = _sums;
-        var missing = _missing;
-        var isSum = _isSum;
-        var outRows = _outRows;
-        var outValues = _outValues;
-        for (var c = 0; c < _cells; c++)
-        {
-            var id = _cellKey[c];
-            var isNull = id == NullKey;
-            var t = isNull ? _keys.NullTarget : targetOf[id];
-            var row = outRows[t];
-            var values = outValues[t];
-            if (_out[t] is null || row == _batchSize)
-            {
-                values = NextBatch(t, output);
-                row = 0;
-            }
-
-            outRows[t] = row + 1;
-            var slice = _cellSlice[c];
-            values[0][row] = isNull ? 0 : keyValues[id];
-            values[1][row] = slice.Start;
-            values[2][row] = slice.Start + _sliceLength;
-            var taken = rows[c];
-            for (var a = 0; a < aggregates; a++)
-            {
-                var n = taken - missing[a][c];
-                if (!isSum[a])
-                {
-                    values[3 + a][row] = n;
-                }
-                else if (n == 0)
-                {
-                    values[3 + a][row] = 0;
-                    _out[t]!.Columns[3 + a].SetNull(row);
-                }
-                else
-                {
-                    values[3 + a][row] = sums[a][c];
-                }
-            }
-
-            if (isNull)
-            {
-                _out[t]!.Columns[0].SetNull(row);
-                slice.NullCell = -1;
-            }
-            else
-            {
-                slice.CellOf[id] = -1;
-            }
-        }
-
-        for (var t = 0; t < _out.Length; t++)
-        {
-            if (_out[t] is { } batch)
-            {
-                batch.Count = outRows[t];
-                _out[t] = null;
-                Emit(batch, t, output);
-            }
-        }
-
-        Array.Clear(_rows, 0, _cells);
-        for (var a = 0; a < aggregates; a++)
-        {
-            Array.Clear(_missing[a], 0, _cells);
-            if (_isSum[a])
-            {
-                Array.Clear(_sums[a], 0, _cells);
-            }
-        }
-
-        Array.Clear(_cellSlice, 0, _cells);
-        _cells = 0;
+        var nullTarget = _keys.NullTarget;
         foreach (var slice in _slices)
         {
+            var touched = slice.Touched;
+            var touchedCount = slice.TouchedCount;
+            Array.Clear(_cellsOfTarget);
+            if (_cellsOf.Length < touchedCount * _targets)
+            {
+                _cellsOf = new int[touchedCount * _targets * 2];
+            }
+
+            // Task t's cells go to _cellsOf[t * touchedCount ..].
+            var cellsOf = _cellsOf;
+            var cellsOfTarget = _cellsOfTarget;
+            for (var j = 0; j < touchedCount; j++)
+            {
+                var index = touched[j];
+                var t = index == 0 ? nullTarget : targetOf[index - 1];
+                cellsOf[(t * touchedCount) + cellsOfTarget[t]++] = index;
+            }
+
+            for (var t = 0; t < _targets; t++)
+            {
+                var cells = cellsOf.AsSpan(t * touchedCount, cellsOfTarget[t]);
+                while (!cells.IsEmpty)
+                {
+                    if (_out[t] is null || _outRows[t] == _batchSize)
+                    {
+                        NextBatch(t, output);
+                    }
+
+                    var take = Math.Min(cells.Length, _batchSize - _outRows[t]);
+                    WriteRows(slice, cells[..take], _out[t]!, _outRows[t]);
+                    _outRows[t] += take;
+                    cells = cells[take..];
+                }
+            }
+
+            var stride = _stride;
+            var cellValues = slice.Cells;
+            for (var j = 0; j < touchedCount; j++)
+            {
+                var cell = touched[j] * stride;
+                for (var k = 0; k < stride; k++)
+                {
+                    cellValues[cell + k] = 0;
+                }
+            }
+
+            if (slice.Missing is { } missing)
+            {
+                for (var j = 0; j < touchedCount; j++)
+                {
+                    missing.AsSpan(touched[j] * _inputs.Length, _inputs.Length).Clear();
+                }
+            }
+
+            slice.TouchedCount = 0;
             _spareSlices.Push(slice);
         }
 
         _slices.Clear();
+        for (var t = 0; t < _out.Length; t++)
+        {
+            if (_out[t] is { } batch)
+            {
+                batch.Count = _outRows[t];
+                _out[t] = null;
+                Emit(batch, t, output);
+            }
+        }
+    }
+
+    /// <summary>Writes the partial rows of <paramref name="cells"/> (cell indexes of <paramref name="slice"/>) into rows firstRow.. of <paramref name="target"/>, a column at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void WriteRows(Slice slice, ReadOnlySpan<int> cells, ColumnBatch target, int firstRow)
+    {
+        var keyValues = _keys.Keys;
+        var keys = target.ColumnAt<long>(0).Values.AsSpan(firstRow, cells.Length);
+        for (var j = 0; j < cells.Length; j++)
+        {
+            var index = cells[j];
+            if (index == 0)
+            {
+                keys[j] = 0;
+                target.Columns[0].SetNull(firstRow + j);
+            }
+            else
+            {
+                keys[j] = keyValues[index - 1];
+            }
+        }
+
+        target.ColumnAt<long>(1).Values.AsSpan(firstRow, cells.Length).Fill(slice.Start);
+        target.ColumnAt<long>(2).Values.AsSpan(firstRow, cells.Length).Fill(slice.Start + _sliceLength);
+        var stride = _stride;
+        var values = slice.Cells;
+        var missing = slice.Missing;
+        var aggregates = _inputs.Length;
+        for (var a = 0; a < aggregates; a++)
+        {
+            var column = target.ColumnAt<long>(3 + a);
+            var output = column.Values.AsSpan(firstRow, cells.Length);
+            var offset = _sumOffset[a];
+            for (var j = 0; j < cells.Length; j++)
+            {
+                var cell = cells[j] * stride;
+                // Rows taken by this aggregate: the cell's rows less those it left out (NULL input, SUM overflow).
+                var n = missing is null ? values[cell] : values[cell] - missing[(cells[j] * aggregates) + a];
+                if (offset == 0)
+                {
+                    output[j] = n;
+                }
+                else if (n == 0)
+                {
+                    output[j] = 0;
+                    column.SetNull(firstRow + j);
+                }
+                else
+                {
+                    output[j] = values[cell + offset];
+                }
+            }
+        }
     }
 
     private void Emit(ColumnBatch batch, int target, IOperatorOutput output)
@@ -482,8 +535,8 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
         output.Emit(batch);
     }
 
-    /// <summary>Sends task <paramref name="target"/>'s full batch on (if any) and starts a new one; returns its value arrays.</summary>
-    private long[][] NextBatch(int target, IOperatorOutput output)
+    /// <summary>Sends task <paramref name="target"/>'s full batch on (if any) and starts a new one.</summary>
+    private void NextBatch(int target, IOperatorOutput output)
     {
         if (_out[target] is { } full)
         {
@@ -491,49 +544,8 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
             Emit(full, target, output);
         }
 
-        var batch = _pool.Rent(_partialSchema, _batchSize);
-        _out[target] = batch;
+        _out[target] = _pool.Rent(_partialSchema, _batchSize);
         _outRows[target] = 0;
-        var values = _outValues[target];
-        for (var c = 0; c < values.Length; c++)
-        {
-            values[c] = batch.ColumnAt<long>(c).Values;
-        }
-
-        return values;
-    }
-
-    private int NewCell(Slice slice, int id)
-    {
-        var cell = _cells++;
-        if (cell >= _rows.Length)
-        {
-            var size = _rows.Length * 2;
-            Array.Resize(ref _rows, size);
-            Array.Resize(ref _cellKey, size);
-            Array.Resize(ref _cellSlice, size);
-            for (var a = 0; a < _inputs.Length; a++)
-            {
-                Array.Resize(ref _missing[a], size);
-                if (_isSum[a])
-                {
-                    Array.Resize(ref _sums[a], size);
-                }
-            }
-        }
-
-        _cellKey[cell] = id;
-        _cellSlice[cell] = slice;
-        if (id == NullKey)
-        {
-            slice.NullCell = cell;
-        }
-        else
-        {
-            slice.CellOf[id] = cell;
-        }
-
-        return cell;
     }
 
     private Slice SliceAt(long start)
@@ -546,7 +558,7 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
             }
         }
 
-        var slice = _spareSlices.TryPop(out var spare) ? spare : new Slice();
+        var slice = _spareSlices.TryPop(out var spare) ? spare : new Slice(_stride);
         slice.Start = start;
         _slices.Add(slice);
         return slice;
@@ -626,29 +638,52 @@ internal sealed class LongKeyWindowCombiner : IOperator, ICheckpointableOperator
         return a;
     }
 
-    /// <summary>One slice touched by the current batch: the cell of each key id and of the NULL key (-1 = none yet).</summary>
-    private sealed class Slice
+    /// <summary>
+    /// One slice touched by the current batch: a cell per key (index 0: the NULL key, k + 1: key id k), the cells touched
+    /// (in first-seen order) and, once a row is left out of an aggregate, the per-aggregate missing counts.
+    /// </summary>
+    private sealed class Slice(int stride)
     {
         public long Start { get; set; }
 
-        public int NullCell { get; set; } = -1;
+        /// <summary>Cells the arrays hold (key ids + 1).</summary>
+        public int Capacity { get; private set; } = 1024;
 
-        public int[] CellOf { get; private set; } = Fill(new int[1024]);
+        public long[] Cells { get; private set; } = new long[1024 * stride];
 
-        public void EnsureKeys(int keys)
+        /// <summary>The touched cell indexes, one spare entry at the end (the branch-free append writes before it counts).</summary>
+        public int[] Touched { get; private set; } = new int[1024 + 1];
+
+        public int TouchedCount { get; set; }
+
+        /// <summary>Rows left out per (cell, aggregate); null until the first one.</summary>
+        public long[]? Missing { get; private set; }
+
+        /// <summary>Makes room for cell <paramref name="index"/> (and at least <paramref name="cells"/> cells).</summary>
+        public void Grow(int index, int cells)
         {
-            if (CellOf.Length < keys)
+            var capacity = (int)Math.Min(int.MaxValue / stride - 1, Math.Max(Math.Max(index + 1, cells), 2L * Capacity));
+            var grown = new long[capacity * stride];
+            Cells.CopyTo(grown, 0);
+            Cells = grown;
+            var touched = new int[capacity + 1];
+            Touched.CopyTo(touched, 0);
+            Touched = touched;
+            if (Missing is not null)
             {
-                var grown = Fill(new int[(int)Math.Min(int.MaxValue, Math.Max(keys, (long)CellOf.Length * 2))]);
-                CellOf.CopyTo(grown, 0);
-                CellOf = grown;
+                var missing = new long[capacity * (Missing.Length / Capacity)];
+                Missing.CopyTo(missing, 0);
+                Missing = missing;
             }
+
+            Capacity = capacity;
         }
 
-        private static int[] Fill(int[] a)
+        /// <summary>Counts a row of cell <paramref name="index"/> left out of aggregate <paramref name="a"/> (of <paramref name="aggregates"/>).</summary>
+        public void AddMissing(int index, int a, int aggregates)
         {
-            Array.Fill(a, -1);
-            return a;
+            Missing ??= new long[Capacity * aggregates];
+            Missing[index * aggregates + a]++;
         }
     }
 }

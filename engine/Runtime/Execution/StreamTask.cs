@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading.Channels;
 using Streams.Engine.Connectors;
@@ -200,15 +202,31 @@ internal sealed class StreamTask
         var n = batch.Count;
         if (!ts.HasNulls && !batch.HasFiltered)
         {
-            var bad = false;
-            for (var i = 0; i < n; i++)
+            // Vectors of event times: the lane-wise min and max answer both the range check and the watermark.
+            var span = values.AsSpan(0, n);
+            var vectors = MemoryMarshal.Cast<long, Vector<long>>(span);
+            var vmin = new Vector<long>(long.MaxValue);
+            var vmax = new Vector<long>(long.MinValue);
+            foreach (var v in vectors)
             {
-                var v = values[i];
-                bad |= v < EventTime.MinValid | v > EventTime.MaxValid;
+                vmin = Vector.Min(vmin, v);
+                vmax = Vector.Max(vmax, v);
+            }
+
+            var min = long.MaxValue;
+            for (var lane = 0; lane < Vector<long>.Count; lane++)
+            {
+                min = Math.Min(min, vmin[lane]);
+                max = Math.Max(max, vmax[lane]);
+            }
+
+            foreach (var v in span[(vectors.Length * Vector<long>.Count)..])
+            {
+                min = Math.Min(min, v);
                 max = Math.Max(max, v);
             }
 
-            if (!bad)
+            if (n == 0 || (min >= EventTime.MinValid && max <= EventTime.MaxValid))
             {
                 return max;
             }

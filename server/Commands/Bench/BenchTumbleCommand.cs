@@ -27,17 +27,23 @@ internal static class BenchTumbleCommand
         var keys = new Option<int>("--keys") { Description = "Distinct keys.", DefaultValueFactory = _ => 1000 };
         var parallelism = new Option<int>("--parallelism") { Description = "Tasks per stage (default: cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var only = new Option<string?>("--only") { Description = "Time one run only (hand-loop, embedded, sql, filter-only, hopping): for profiling." };
-        var command = new Command("tumble", "Tumbling-window COUNT/SUM per key through the embedded engine vs a hand-written loop.") { events, keys, parallelism, only };
+        var batchSize = new Option<int>("--batch-size") { Description = "Rows per batch of the embedded runs (SQL uses the engine default).", DefaultValueFactory = _ => BatchPool.DefaultCapacity };
+        var runs = new Option<int>("--runs") { Description = "Timed runs per configuration; the median is printed.", DefaultValueFactory = _ => 3 };
+        var command = new Command("tumble", "Tumbling-window COUNT/SUM per key through the embedded engine vs a hand-written loop.") { events, keys, parallelism, only, runs, batchSize };
         command.SetAction(async (parse, ct) =>
         {
             var n = parse.GetValue(events);
             var k = parse.GetValue(keys);
             var p = Math.Max(1, parse.GetValue(parallelism));
-            await RunAsync(n, k, p, parse.GetValue(only), ct);
+            s_batchSize = Math.Max(64, parse.GetValue(batchSize));
+            await RunAsync(n, k, p, parse.GetValue(only), Math.Max(1, parse.GetValue(runs)), ct);
             return 0;
         });
         return command;
     }
+
+    /// <summary>Rows per batch of the source and the embedded engine (<c>--batch-size</c>).</summary>
+    private static int s_batchSize = BatchPool.DefaultCapacity;
 
     private static readonly Schema EventSchema = new([new Field("Ts", DataType.Timestamp), new Field("Key", DataType.Int64), new Field("Price", DataType.Int64)], 0);
 
@@ -48,74 +54,105 @@ internal static class BenchTumbleCommand
 
     private static string PerCpu(long events, double cpu) => $"eps/cpu-s={events / cpu / 1e6:F1}M";
 
-    private static async Task RunAsync(long events, int keys, int parallelism, string? only, CancellationToken ct)
+    private static async Task RunAsync(long events, int keys, int parallelism, string? only, int runs, CancellationToken ct)
     {
         bool Runs(string name) => only is null || only == name;
-        Console.WriteLine($"workload: events={events} keys={keys} window=tumble 10s, COUNT(*) + SUM(price) per key; parallelism={parallelism} cores={Environment.ProcessorCount} load={(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?")}");
+        Console.WriteLine($"workload: events={events} keys={keys} window=tumble 10s, COUNT(*) + SUM(price) per key; parallelism={parallelism} cores={Environment.ProcessorCount} median of {runs} runs after warm-up; load={(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?")}");
 
         var data = new Events(events, keys);
-        var warm = new Events(Math.Min(events, 4_000_000), keys);
-        // Warm the JIT (tiered compilation, PGO) so the timed runs measure steady-state code.
-        for (var round = 0; round < 3; round++)
-        {
-            if (Runs("embedded") || Runs("hopping"))
-            {
-                await EngineAggregateAsync(warm, parallelism, hop: round == 2 && Runs("hopping"), ct);
-            }
+        await WarmUpAsync(data, keys, parallelism, Runs, ct);
 
-            if (Runs("sql"))
-            {
-                await SqlAggregateAsync(warm, parallelism, ct);
-            }
-
-            if (Runs("filter-only"))
-            {
-                await EngineFilterAsync(warm, parallelism, ct);
-            }
-
-            HandLoop(warm, keys);
-        }
-
-        var cpu = CpuSeconds();
-        var (loopRows, loopChecksum, loopSeconds) = HandLoop(data, keys);
-        var loopCpu = CpuSeconds() - cpu;
+        var (loopRows, loopChecksum, loopSeconds, loopCpu) = await Timed(runs, () => Task.FromResult(HandLoop(data, keys)));
         var loopEps = events / loopSeconds;
         Console.WriteLine($"hand-loop   eps={loopEps / 1e6:F1}M  time={loopSeconds:F3}s  rows={loopRows}  {PerCpu(events, loopCpu)}");
 
         var eps = double.NaN;
         if (Runs("embedded"))
         {
-            cpu = CpuSeconds();
-            var (rows, checksum, seconds) = await EngineAggregateAsync(data, parallelism, hop: false, ct);
-            var engineCpu = CpuSeconds() - cpu;
+            var (rows, checksum, seconds, cpu) = await Timed(runs, () => EngineAggregateAsync(data, parallelism, hop: false, ct));
             eps = events / seconds;
-            Console.WriteLine($"embedded    eps={eps / 1e6:F1}M  time={seconds:F3}s  rows={rows}  ratio={eps / loopEps:F2} of hand-loop  {PerCpu(events, engineCpu)}  {Match(rows, checksum)}");
+            Console.WriteLine($"embedded    eps={eps / 1e6:F1}M  time={seconds:F3}s  rows={rows}  ratio={eps / loopEps:F2} of hand-loop  {PerCpu(events, cpu)}  {Match(rows, checksum)}");
         }
 
         if (Runs("sql"))
         {
-            cpu = CpuSeconds();
-            var (sqlRows, sqlChecksum, sqlSeconds) = await SqlAggregateAsync(data, parallelism, ct);
-            var sqlCpu = CpuSeconds() - cpu;
+            var (sqlRows, sqlChecksum, sqlSeconds, cpu) = await Timed(runs, () => SqlAggregateAsync(data, parallelism, ct));
             var sqlEps = events / sqlSeconds;
-            Console.WriteLine($"sql         eps={sqlEps / 1e6:F1}M  time={sqlSeconds:F3}s  rows={sqlRows}  ratio={sqlEps / eps:F2} of embedded  {PerCpu(events, sqlCpu)}  {Match(sqlRows, sqlChecksum)}");
+            Console.WriteLine($"sql         eps={sqlEps / 1e6:F1}M  time={sqlSeconds:F3}s  rows={sqlRows}  ratio={sqlEps / eps:F2} of embedded  {PerCpu(events, cpu)}  {Match(sqlRows, sqlChecksum)}");
         }
 
         if (Runs("filter-only"))
         {
-            cpu = CpuSeconds();
-            var (filtered, filterSeconds) = await EngineFilterAsync(data, parallelism, ct);
-            Console.WriteLine($"filter-only eps={events / filterSeconds / 1e6:F1}M  time={filterSeconds:F3}s  rows={filtered} (price > 500)  {PerCpu(events, CpuSeconds() - cpu)}");
+            var (filtered, _, filterSeconds, cpu) = await Timed(runs, () => EngineFilterAsync(data, parallelism, ct));
+            Console.WriteLine($"filter-only eps={events / filterSeconds / 1e6:F1}M  time={filterSeconds:F3}s  rows={filtered} (price > 500)  {PerCpu(events, cpu)}");
         }
 
         if (Runs("hopping"))
         {
-            cpu = CpuSeconds();
-            var (hopRows, _, hopSeconds) = await EngineAggregateAsync(data, parallelism, hop: true, ct);
-            Console.WriteLine($"hopping     eps={events / hopSeconds / 1e6:F1}M  time={hopSeconds:F3}s  rows={hopRows} (slide 2s, size 10s)  {PerCpu(events, CpuSeconds() - cpu)}");
+            var (hopRows, _, hopSeconds, cpu) = await Timed(runs, () => EngineAggregateAsync(data, parallelism, hop: true, ct));
+            Console.WriteLine($"hopping     eps={events / hopSeconds / 1e6:F1}M  time={hopSeconds:F3}s  rows={hopRows} (slide 2s, size 10s)  {PerCpu(events, cpu)}");
         }
 
         string Match(long rows, long checksum) => rows == loopRows && checksum == loopChecksum ? "results match" : "RESULTS DIFFER";
+    }
+
+    /// <summary>
+    /// Brings every configuration to steady-state code, as a job that runs for hours has. Tiered compilation optimises a
+    /// method (tier 1 with profile-guided optimisation) after 30 calls, and counts calls only once no new method was
+    /// compiled for 100 ms; per-run methods (a task's source loop, a window's emission) run a handful of times per run,
+    /// so a few warm-up runs leave them in tier-0 code. Many short runs with pauses (for the background compiles) do not.
+    /// </summary>
+    private static async Task WarmUpAsync(Events data, int keys, int parallelism, Func<string, bool> runs, CancellationToken ct)
+    {
+        const int Rounds = 40;
+        var small = new Events(Math.Min(data.Count, 500_000), keys);
+        for (var round = 0; round < Rounds; round++)
+        {
+            if (round % 10 == 0)
+            {
+                await Task.Delay(200, ct);
+            }
+
+            HandLoop(small, keys);
+            if (runs("embedded"))
+            {
+                await EngineAggregateAsync(small, parallelism, hop: false, ct);
+            }
+
+            if (runs("sql"))
+            {
+                await SqlAggregateAsync(small, parallelism, ct);
+            }
+
+            if (runs("filter-only"))
+            {
+                await EngineFilterAsync(small, parallelism, ct);
+            }
+
+            if (runs("hopping"))
+            {
+                await EngineAggregateAsync(small, parallelism, hop: true, ct);
+            }
+        }
+
+        await Task.Delay(500, ct);
+    }
+
+    /// <summary>Runs <paramref name="run"/> <paramref name="runs"/> times (a full GC before each) and returns the median run with its process CPU time.</summary>
+    private static async Task<(long Rows, long Checksum, double Seconds, double Cpu)> Timed(int runs, Func<Task<(long Rows, long Checksum, double Seconds)>> run)
+    {
+        var results = new List<(long Rows, long Checksum, double Seconds, double Cpu)>();
+        for (var i = 0; i < runs; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            var cpu = CpuSeconds();
+            var (rows, checksum, seconds) = await run();
+            results.Add((rows, checksum, seconds, CpuSeconds() - cpu));
+        }
+
+        results.Sort((a, b) => a.Seconds.CompareTo(b.Seconds));
+        return results[runs / 2];
     }
 
     /// <summary>The events, generated once into plain arrays ("in memory"); both the engine and the hand loop read them.</summary>
@@ -142,9 +179,8 @@ internal static class BenchTumbleCommand
     }
 
     /// <summary>Partition p reads global batches p, p+P, p+2P, ... of the arrays: partitions advance in event time together.</summary>
-    private static GeneratorSource Source(Events events, int partitions, BatchPool pool)
+    private static GeneratorSource Source(Events events, int partitions, BatchPool pool, int batch)
     {
-        const int batch = BatchPool.DefaultCapacity;
         var totalBatches = (events.Count + batch - 1) / batch;
         var batchesPerPartition = (totalBatches + partitions - 1) / partitions;
         return new GeneratorSource(EventSchema, partitions, batchesPerPartition * batch, (partition, firstRow, rows, target) =>
@@ -169,8 +205,8 @@ internal static class BenchTumbleCommand
 
     private static async Task<(long Rows, long Checksum, double Seconds)> EngineAggregateAsync(Events events, int parallelism, bool hop, CancellationToken ct)
     {
-        await using var engine = new StreamEngine(new EngineOptions { Parallelism = parallelism });
-        var input = engine.From<BenchEvent>("events", Source(events, parallelism, engine.Options.Pool), EventSchema, new WatermarkStrategy(0, 0));
+        await using var engine = new StreamEngine(new EngineOptions { Parallelism = parallelism, BatchSize = s_batchSize });
+        var input = engine.From<BenchEvent>("events", Source(events, parallelism, engine.Options.Pool, engine.Options.BatchSize), EventSchema, new WatermarkStrategy(0, 0));
         var keyed = input.KeyBy(e => e.Key);
         var windowed = hop ? keyed.HoppingWindow(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10)) : keyed.TumblingWindow(TimeSpan.FromSeconds(10));
         long rows = 0, checksum = 0;
@@ -190,22 +226,22 @@ internal static class BenchTumbleCommand
         return (rows, checksum, watch.Elapsed.TotalSeconds);
     }
 
-    private static async Task<(long Rows, double Seconds)> EngineFilterAsync(Events events, int parallelism, CancellationToken ct)
+    private static async Task<(long Rows, long Checksum, double Seconds)> EngineFilterAsync(Events events, int parallelism, CancellationToken ct)
     {
-        await using var engine = new StreamEngine(new EngineOptions { Parallelism = parallelism });
-        var input = engine.From<BenchEvent>("events", Source(events, parallelism, engine.Options.Pool), EventSchema, new WatermarkStrategy(0, 0));
+        await using var engine = new StreamEngine(new EngineOptions { Parallelism = parallelism, BatchSize = s_batchSize });
+        var input = engine.From<BenchEvent>("events", Source(events, parallelism, engine.Options.Pool, engine.Options.BatchSize), EventSchema, new WatermarkStrategy(0, 0));
         long rows = 0;
         input.Where(e => e.Price > 500).SubscribeBatches(batch => rows += batch.LiveCount());
         var watch = Stopwatch.StartNew();
         await engine.RunAsync(ct);
-        return (rows, watch.Elapsed.TotalSeconds);
+        return (rows, 0, watch.Elapsed.TotalSeconds);
     }
 
     /// <summary>The same query in SQL through <c>streams run</c>'s path: parse, plan, compile, run on the same in-memory events.</summary>
     private static async Task<(long Rows, long Checksum, double Seconds)> SqlAggregateAsync(Events events, int parallelism, CancellationToken ct)
     {
         var pool = new BatchPool();
-        var registry = new ConnectorRegistry().Register(new BenchEventsConnector(() => Source(events, parallelism, pool)));
+        var registry = new ConnectorRegistry().Register(new BenchEventsConnector(() => Source(events, parallelism, pool, BatchPool.DefaultCapacity)));
         var session = new SqlSession(registry, Directory.GetCurrentDirectory(), new SqlSessionOptions { Parallelism = parallelism, Pool = pool });
         var statements = session.Prepare("""
             CREATE STREAM events (Ts TIMESTAMP(3), Key BIGINT, Price BIGINT, WATERMARK FOR Ts AS Ts) WITH (connector = 'bench-events');

@@ -25,8 +25,16 @@ internal static class ConsumeCommand
         {
             Description = "read_committed (default): only committed transactional data; read_uncommitted: everything written.",
             DefaultValueFactory = _ => "read_committed",
+            HelpName = "read_committed|read_uncommitted",
         };
-        isolation.AcceptOnlyFromAmong("read_committed", "read_uncommitted");
+        isolation.Validators.Add(result =>
+        {
+            // A usage error (exit 2) that names the option and every allowed value.
+            if (result.GetValueOrDefault<string>() is not ("read_committed" or "read_uncommitted") and var bad)
+            {
+                result.AddError($"--isolation '{bad}' is not an isolation level: use read_committed or read_uncommitted");
+            }
+        });
         var dataDir = LogCommandLine.DataDirOption();
         var command = new Command("consume", "Print records of a topic as NDJSON and commit the group's offsets.") { name, group, fromBeginning, max, follow, isolation, dataDir };
         command.SetAction((r, ct) => LogCommandLine.RunAsync(async () =>

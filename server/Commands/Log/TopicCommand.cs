@@ -26,8 +26,12 @@ internal static class TopicCommand
         var retentionForce = new Option<bool>("--retention-force") { Description = "Let retention delete data live groups have not read." };
         var segmentBytes = new Option<long?>("--segment-bytes") { Description = "Roll segments at this size (default 128 MiB)." };
         var maxBatchBytes = new Option<int?>("--max-batch-bytes") { Description = "Largest batch (and record) accepted (default 8 MiB)." };
+        var transactionMaxTimeoutMs = new Option<long?>("--transaction-max-timeout-ms")
+        {
+            Description = "Longest a transaction may stay open before the log aborts it; producers ask for up to this (default 15 min).",
+        };
         var dataDir = LogCommandLine.DataDirOption();
-        var command = new Command("create", "Create a topic.") { name, partitions, fsync, retentionMs, retentionBytes, retentionForce, segmentBytes, maxBatchBytes, dataDir };
+        var command = new Command("create", "Create a topic.") { name, partitions, fsync, retentionMs, retentionBytes, retentionForce, segmentBytes, maxBatchBytes, transactionMaxTimeoutMs, dataDir };
         command.SetAction(r => LogCommandLine.Run(() =>
         {
             var defaults = new TopicConfig();
@@ -39,6 +43,7 @@ internal static class TopicCommand
                 RetentionForce = r.GetValue(retentionForce),
                 SegmentBytes = r.GetValue(segmentBytes) ?? defaults.SegmentBytes,
                 MaxBatchBytes = r.GetValue(maxBatchBytes) ?? defaults.MaxBatchBytes,
+                TransactionMaxTimeoutMs = r.GetValue(transactionMaxTimeoutMs) ?? defaults.TransactionMaxTimeoutMs,
             }.WithFsync(r.GetValue(fsync)!);
             using var store = LogStore.Open(r.GetValue(dataDir)!);
             var topic = store.CreateTopic(r.GetValue(name)!, config);
@@ -80,6 +85,7 @@ internal static class TopicCommand
             Console.Out.WriteLine($"topic {topic.Name}");
             Console.Out.WriteLine($"  partitions={c.Partitions} fsync={c.FsyncText} segment-bytes={c.SegmentBytes} max-batch-bytes={c.MaxBatchBytes}");
             Console.Out.WriteLine($"  retention-ms={c.RetentionMs} retention-bytes={c.RetentionBytes} retention-force={(c.RetentionForce ? "true" : "false")} group-live-ms={c.GroupLiveMs}");
+            Console.Out.WriteLine($"  transaction-max-timeout-ms={c.TransactionMaxTimeoutMs}");
             var retention = topic.LastRetention();
             Console.Out.WriteLine("  PARTITION\tSTART\tEND\tRECORDS\tSIZE\tSEGMENTS\tRETENTION");
             foreach (var p in topic.Partitions)
@@ -88,6 +94,20 @@ internal static class TopicCommand
                     ? $"held back {rr.HeldSegments} segment(s) for {string.Join(", ", rr.HeldBy.Select(g => $"{g.Group}@{g.Committed}"))}"
                     : "-";
                 Console.Out.WriteLine($"  {p.Partition}\t{p.StartOffset}\t{p.EndOffset}\t{p.EndOffset - p.StartOffset}\t{LogCommandLine.Bytes(p.SizeBytes)}\t{p.SegmentCount}\t{held}");
+            }
+
+            // Open transactions hold read_committed readers and retention at their first offset until they end or time out.
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            foreach (var p in topic.Partitions)
+            {
+                foreach (var t in p.OpenTransactions.OrderBy(t => t.FirstOffset))
+                {
+                    var state = t.IsPrepared ? $"prepared under tag {t.PreparedTag}" : "open";
+                    var expiry = t.ExpiresAtMs <= now
+                        ? "expired: counts as aborted, the next writer marks it"
+                        : $"times out at {DateTimeOffset.FromUnixTimeMilliseconds(t.ExpiresAtMs).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture)}Z (in {(t.ExpiresAtMs - now) / 1000} s)";
+                    Console.Out.WriteLine($"  partition {p.Partition}: transaction of producer {t.ProducerId} epoch {t.Epoch} from offset {t.FirstOffset}, {state}, {expiry}");
+                }
             }
 
             return 0;

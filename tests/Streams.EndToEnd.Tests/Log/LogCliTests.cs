@@ -58,6 +58,13 @@ public sealed class LogCliTests : IDisposable
         var row = groups.Out.Split('\n').Single(l => l.StartsWith("c\ttx\t0\t", StringComparison.Ordinal)).Split('\t');
         Assert.Equal(row[3], row[4]);
         Assert.Equal("0", row[5]);
+
+        // describe shows what holds readers back, and until when.
+        var described = await Streams(null, "topic", "describe", "tx");
+        Assert.Contains("transaction-max-timeout-ms=900000", described.Out);
+        Assert.Matches(@"partition 0: transaction of producer 42 epoch 0 from offset \d+, open, times out at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(in \d+ s\)", described.Out);
+        Assert.Equal(0, (await Streams(null, "topic", "create", "short", "--transaction-max-timeout-ms", "60000")).Exit);
+        Assert.Contains("transaction-max-timeout-ms=60000", (await Streams(null, "topic", "describe", "short")).Out);
     }
 
     [Fact]
@@ -124,6 +131,26 @@ public sealed class LogCliTests : IDisposable
         Assert.Equal(1, refused.Exit);
         Assert.Contains("is not a Streams data directory", refused.Err);
         Assert.Equal(["notes.txt"], Directory.GetFileSystemEntries(foreign).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task A_bad_isolation_level_is_a_usage_error_naming_the_allowed_values_and_commits_nothing()
+    {
+        Assert.Equal(0, (await Streams(null, "topic", "create", "t")).Exit);
+        Assert.Equal(0, (await Streams("{\"a\":1}\n", "produce", "t")).Exit);
+        var bad = await Streams(null, "consume", "t", "--group", "g", "--from-beginning", "--isolation", "serializable");
+        Assert.Equal(2, bad.Exit);
+        Assert.Contains("--isolation 'serializable' is not an isolation level: use read_committed or read_uncommitted", bad.Err);
+        Assert.DoesNotContain("\"offset\"", bad.Out);
+
+        // Other usage errors exit 2 as well; a run that fails (unknown topic) stays 1.
+        Assert.Equal(2, (await Streams(null, "consume", "t")).Exit);
+        Assert.Equal(1, (await Streams(null, "consume", "missing", "--group", "g")).Exit);
+
+        // Nothing was consumed, so nothing was committed: the group still reads the record from the beginning.
+        var good = await Streams(null, "consume", "t", "--group", "g", "--from-beginning", "--isolation", "read_committed");
+        Assert.Equal(0, good.Exit);
+        Assert.Single(good.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     [Fact]

@@ -213,6 +213,107 @@ public sealed class LogConnectorTests : IDisposable
         Assert.Equal(0, _pool.Outstanding);
     }
 
+    /// <summary>A clock the test moves by hand (the log measures transaction timeouts in it).</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        private DateTimeOffset _now = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
+
+    [Fact]
+    public void RecoveryFailsLoudlyWhenTheLogAbortedOnTimeoutTheOutputOfTheCheckpointItResumesFromUnlessTheLossIsAccepted()
+    {
+        var clock = new ManualClock();
+        var reports = new List<string>();
+        using var store = LogStore.Open(Path.Combine(_dir.Path, "data"), report: reports.Add, clock: clock);
+        using var factory = new LogConnectorFactory(store);
+        var schema = new Schema([new Field("user", DataType.String), new Field("n", DataType.Int32)]);
+        ISinkConnector Sink(string onRecovery) => factory.CreateSink(Context(new()
+        {
+            ["topic"] = "out", ["partitions"] = "2", ["key.field"] = "user", ["fsync"] = "never",
+            ["transaction.timeout.ms"] = "10000", ["transaction.timeout.on-recovery"] = onRecovery,
+        }, schema));
+        var firstSink = Sink("fail");
+        var topic = store.OpenTopic("out");
+
+        List<int> Committed()
+        {
+            var values = new List<int>();
+            foreach (var log in topic.Partitions)
+            {
+                using var f = log.Fetch(0, 1 << 20);
+                foreach (var r in f)
+                {
+                    values.Add(System.Text.Json.JsonDocument.Parse(r.Value.ToArray()).RootElement.GetProperty("n").GetInt32());
+                }
+            }
+
+            values.Sort();
+            return values;
+        }
+
+        void WriteRows(ISinkWriter writer, int from, int count)
+        {
+            using var rows = _pool.Rent(schema, count);
+            for (var i = 0; i < count; i++)
+            {
+                rows.ColumnAt<string>(0).Values[i] = "u" + (i % 5);
+                rows.ColumnAt<int>(1).Values[i] = from + i;
+            }
+
+            rows.Count = count;
+            writer.Write(rows);
+        }
+
+        var first = (Streams.Engine.Checkpoints.ITransactionalSinkWriter)firstSink.OpenWriter(0);
+        first.RecoverTransactions(0);
+        WriteRows(first, 0, 10);
+        first.PreCommit(1);
+        first.Commit(1);
+        // Checkpoint 2's manifest became durable but the job died before its commit, then stayed down past the timeout.
+        WriteRows(first, 10, 10);
+        first.PreCommit(2);
+        WriteRows(first, 20, 10);
+        first.Flush();
+        clock.Advance(TimeSpan.FromSeconds(10));
+
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            // Every restart fails the same way: the failed recovery writes nothing that would hide the loss next time.
+            var restarted = (Streams.Engine.Checkpoints.ITransactionalSinkWriter)Sink("fail").OpenWriter(0);
+            var e = Assert.Throws<ConnectorException>(() => restarted.RecoverTransactions(2));
+            Assert.Contains("cannot resume from checkpoint 2: the output of checkpoint 2 on topic 'out' partition", e.Message);
+            Assert.Contains("outlived its timeout of 10000 ms", e.Message);
+            Assert.Contains("'transaction.timeout.on-recovery' = 'accept-loss'", e.Message);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 10), Committed());
+        // The old instance's late commit is fenced with the reason, and publishes nothing.
+        var late = Assert.Throws<ConnectorException>(() => first.Commit(2));
+        Assert.IsType<TransactionTimedOutException>(late.InnerException);
+        Assert.Contains("raise 'transaction.timeout.ms' (now 10000 ms)", late.Message);
+        Assert.Equal(Enumerable.Range(0, 10), Committed());
+
+        var accepting = (Streams.Engine.Checkpoints.ITransactionalSinkWriter)Sink("accept-loss").OpenWriter(0);
+        accepting.RecoverTransactions(2);
+        Assert.Contains(reports, r => r.Contains("accepting a loss", StringComparison.Ordinal) && r.Contains("output of checkpoint 2", StringComparison.Ordinal));
+        WriteRows(accepting, 30, 10);
+        accepting.PreCommit(3);
+        accepting.Commit(3);
+        accepting.Dispose();
+        Assert.Equal(Enumerable.Range(0, 10).Concat(Enumerable.Range(30, 10)), Committed());
+
+        // Once a recovery went past it, the loss no longer stops later restarts.
+        var later = (Streams.Engine.Checkpoints.ITransactionalSinkWriter)Sink("fail").OpenWriter(0);
+        later.RecoverTransactions(3);
+        later.Dispose();
+        first.Dispose();
+        Assert.Equal(0, _pool.Outstanding);
+    }
+
     [Fact]
     public void BadOptionsAreConnectorErrors()
     {
@@ -220,6 +321,16 @@ public sealed class LogConnectorTests : IDisposable
         Assert.Contains("needs a 'topic'", Assert.Throws<ConnectorException>(() => factory.CreateSource(Context([]))).Message);
         Assert.Contains("unknown topic 'nope'", Assert.Throws<ConnectorException>(() => factory.CreateSource(Context(new() { ["topic"] = "nope", ["data-dir"] = "d" }))).Message);
         Assert.Contains("key.field 'missing'", Assert.Throws<ConnectorException>(() => factory.CreateSink(Context(new() { ["topic"] = "t", ["data-dir"] = "d", ["key.field"] = "missing" }))).Message);
+        Assert.Contains("'transaction.timeout.ms' must be a positive number of milliseconds, not '0'", Assert.Throws<ConnectorException>(() => factory.CreateSink(Context(new() { ["topic"] = "t", ["data-dir"] = "d", ["transaction.timeout.ms"] = "0" }))).Message);
+        Assert.Contains("must be 'fail' or 'accept-loss', not 'ignore'", Assert.Throws<ConnectorException>(() => factory.CreateSink(Context(new() { ["topic"] = "t", ["data-dir"] = "d", ["transaction.timeout.on-recovery"] = "ignore" }))).Message);
+
+        // A topic the sink creates allows the timeout it asks for; an existing topic's maximum is not raised behind its back.
+        factory.CreateSink(Context(new() { ["topic"] = "long", ["data-dir"] = "d", ["transaction.timeout.ms"] = "3600000" }));
+        Assert.Contains("transaction.timeout.ms 3600000 exceeds topic 't2' transaction-max-timeout-ms 900000", Assert.Throws<ConnectorException>(() =>
+        {
+            factory.CreateSink(Context(new() { ["topic"] = "t2", ["data-dir"] = "d" }));
+            factory.CreateSink(Context(new() { ["topic"] = "t2", ["data-dir"] = "d", ["transaction.timeout.ms"] = "3600000" }));
+        }).Message);
         Assert.Equal("log", factory.Name);
     }
 }

@@ -294,6 +294,10 @@ public sealed class FlinkCompatibilityTests : IClassFixture<FlinkCompatibilityTe
         { "not_in_subquery", Rows(OrdersDdl + "SELECT id, name FROM customers WHERE id NOT IN (SELECT customer_id FROM orders);", "5|Dave") },
         { "exists_correlated", Rows(OrdersDdl + "SELECT name FROM customers c WHERE EXISTS (SELECT * FROM orders o WHERE o.customer_id = c.id AND o.amount > 3);", "Bob", "Carol") },
         { "not_exists_correlated", Rows(OrdersDdl + "SELECT name FROM customers c WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id AND o.amount > 3);", "Alice", "Dave") },
+        { "correlated_not_in", Rows(OrdersDdl + "SELECT name FROM customers c WHERE id NOT IN (SELECT customer_id FROM orders o WHERE o.product = c.name);", "Alice", "Bob", "Carol", "Dave") },
+        { "correlated_not_in_matching", Rows(OrdersDdl + "SELECT order_id FROM orders o WHERE o.amount NOT IN (SELECT o2.amount + 1 FROM orders o2 WHERE o2.product = o.product);", "2", "3", "4", "5") },
+        { "in_under_or", Rows(OrdersDdl + "SELECT order_id FROM orders WHERE amount > 6 OR customer_id IN (SELECT id FROM customers WHERE country = 'DE');", "1", "3", "4") },
+        { "exists_under_or", Rows(OrdersDdl + "SELECT name FROM customers c WHERE c.country IS NULL OR EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id AND o.currency = 'USD');", "Bob", "Dave") },
         { "scalar_subquery", Rows(OrdersDdl + "SELECT order_id FROM orders WHERE amount > (SELECT AVG(amount) FROM orders);", "2", "4", "6") },
         { "correlated_scalar_subquery", Rows(OrdersDdl + "SELECT product, order_id FROM orders o WHERE amount = (SELECT MAX(amount) FROM orders i WHERE i.product = o.product);", "apple|6", "pear|2", "plum|4") },
         { "cte", Rows(OrdersDdl + "WITH big AS (SELECT * FROM orders WHERE amount >= 4) SELECT product, COUNT(*) AS n FROM big GROUP BY product;", "pear|1", "plum|1", "apple|1") },
@@ -309,6 +313,8 @@ public sealed class FlinkCompatibilityTests : IClassFixture<FlinkCompatibilityTe
         { "union", Rows(OrdersDdl + "SELECT customer_id FROM orders UNION SELECT id FROM customers;", "1", "2", "3", "4", "5") },
         { "intersect", Rows(OrdersDdl + "SELECT customer_id FROM orders INTERSECT SELECT id FROM customers;", "1", "2", "3") },
         { "except", Rows(OrdersDdl + "SELECT id FROM customers EXCEPT SELECT customer_id FROM orders;", "5") },
+        { "intersect_all", Rows(OrdersDdl + "SELECT product FROM orders INTERSECT ALL SELECT product FROM orders WHERE amount > 2;", "apple", "apple", "pear", "plum") },
+        { "except_all", Rows(OrdersDdl + "SELECT customer_id FROM orders EXCEPT ALL SELECT id FROM customers;", "1", "2", "4") },
         { "values_in_from", Rows("SELECT id, name FROM (VALUES (1, 'a'), (2, 'b'), (3, CAST(NULL AS STRING))) AS t(id, name) WHERE id > 1;", "2|b", "3|null") },
         { "view", Rows(OrdersDdl + "CREATE VIEW apples AS SELECT order_id, amount FROM orders WHERE product = 'apple'; SELECT SUM(amount) AS s FROM apples;", "9") },
 
@@ -461,7 +467,6 @@ public sealed class FlinkCompatibilityTests : IClassFixture<FlinkCompatibilityTe
         { "nexmark_row_type", Rejected("CREATE TABLE nexmark_table (event_type INT, person ROW<id BIGINT, name VARCHAR>) WITH ('connector' = 'nexmark');", "not supported: type ROW") },
         { "rank_top_n", Rejected(OrdersDdl + "SELECT * FROM (SELECT *, RANK() OVER (PARTITION BY product ORDER BY amount DESC) AS r FROM orders) WHERE r <= 2;", "not supported: RANK() OVER") },
         { "current_date", Rejected(OrdersDdl + "SELECT order_id FROM orders WHERE order_time > CURRENT_DATE;", "not supported: CURRENT_DATE") },
-        { "correlated_not_in", Rejected(OrdersDdl + "SELECT name FROM customers c WHERE id NOT IN (SELECT customer_id FROM orders o WHERE o.product = c.name);", "not supported: correlated NOT IN") },
         { "as_of_outside_join", Rejected(OrdersDdl + "SELECT * FROM orders FOR SYSTEM_TIME AS OF order_time;", "not supported: FOR SYSTEM_TIME AS OF outside a join") },
         { "processing_time_temporal_join", Rejected(OrdersDdl + """
             CREATE TABLE rates_no_watermark (currency STRING, rate DOUBLE, PRIMARY KEY (currency) NOT ENFORCED)

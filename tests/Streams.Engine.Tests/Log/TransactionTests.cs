@@ -1,11 +1,13 @@
 using System.Text;
 using Streams.Engine.Log;
+using Streams.Engine.Tests.Checkpoints;
 
 namespace Streams.Engine.Tests.Log;
 
 /// <summary>
 /// Transactions in the log: begin/prepare/commit/abort control batches, the last stable offset, read-committed and
-/// read-uncommitted fetches, epoch fencing, and the transaction state rebuilt when a partition reopens.
+/// read-uncommitted fetches, epoch fencing, the transaction state rebuilt when a partition reopens, and transaction
+/// timeouts measured on a manual clock.
 /// </summary>
 public sealed class TransactionTests : IDisposable
 {
@@ -325,5 +327,173 @@ public sealed class TransactionTests : IDisposable
         var freed = topic.ApplyRetention(store.Groups, nowMs: long.MaxValue / 2)[0];
         Assert.True(freed.DeletedSegments > 0);
         Assert.Equal(0, freed.HeldSegments);
+    }
+
+    /// <summary>Settings for the timeout tests: a 60 s cap and no background check, so only the test's calls abort.</summary>
+    private static readonly TopicConfig Timed = Quick with { TransactionMaxTimeoutMs = 60_000, TransactionCheckMs = 0 };
+
+    [Fact]
+    public void A_transaction_past_its_timeout_stops_holding_readers_back_and_the_log_aborts_it()
+    {
+        var clock = new ManualClock();
+        var reports = new List<string>();
+        using (var store = LogStore.Open(_dir.Path, report: reports.Add, clock: clock))
+        {
+            var log = store.CreateTopic("t", Timed).Partitions[0];
+            var producer = new TransactionalProducer(TransactionalProducer.IdFor("job#0/0"), 0, timeoutMs: 10_000);
+            Send(producer, log, "a", "b");
+            producer.Prepare(log, 5);
+            Plain(log, "plain");
+            var open = Assert.Single(log.OpenTransactions);
+            Assert.Equal((clock.GetUtcNow().ToUnixTimeMilliseconds(), 10_000L), (open.StartedMs, open.TimeoutMs));
+
+            clock.Advance(TimeSpan.FromMilliseconds(9_999));
+            Assert.Equal(0, log.LastStableOffset);
+            Assert.Empty(ReadAll(log, IsolationLevel.ReadCommitted));
+
+            // Expired: it can never commit, so readers move past it before any marker is written.
+            clock.Advance(TimeSpan.FromMilliseconds(1));
+            Assert.Equal(log.EndOffset, log.LastStableOffset);
+            Assert.Equal(["plain"], ReadAll(log, IsolationLevel.ReadCommitted));
+            Assert.Single(log.OpenTransactions);
+
+            Assert.Equal(1, log.AbortExpiredTransactions());
+            Assert.Empty(log.OpenTransactions);
+            var aborted = Assert.Single(log.AbortedTransactions);
+            Assert.True(aborted.TimedOut);
+            Assert.Equal((open.FirstOffset, 5L, 10_000L, (short)1), (aborted.FirstOffset, aborted.PreparedTag, aborted.TimeoutMs, aborted.Epoch));
+            Assert.Contains(reports, r => r.Contains("stayed open longer than its timeout of 10000 ms", StringComparison.Ordinal));
+            Assert.Equal(0, log.AbortExpiredTransactions());
+            Assert.Equal(["plain"], ReadAll(log, IsolationLevel.ReadCommitted));
+            Assert.Equal(["a", "b", "plain"], ReadAll(log, IsolationLevel.ReadUncommitted));
+
+            // The producer that began it comes back to commit: fenced, with the reason.
+            var late = Assert.Throws<TransactionTimedOutException>(() => producer.Commit(log));
+            Assert.Contains("topic 't' partition 0", late.Message);
+            Assert.Contains("transaction timeout of 10000 ms", late.Message);
+            Assert.Contains($"aborted by the log at offset {aborted.LastOffset}", late.Message);
+            Assert.Throws<TransactionTimedOutException>(() => Send(producer, log, "more"));
+            Assert.Equal(["plain"], ReadAll(log, IsolationLevel.ReadCommitted));
+        }
+
+        // The timeout abort is part of the log: a reopened partition still hides the data.
+        using (var store = LogStore.Open(_dir.Path, report: _ => { }, clock: clock))
+        {
+            var log = store.OpenTopic("t").Partitions[0];
+            Assert.True(Assert.Single(log.AbortedTransactions).TimedOut);
+            Assert.Equal(["plain"], ReadAll(log, IsolationLevel.ReadCommitted));
+        }
+    }
+
+    [Fact]
+    public void A_late_commit_is_refused_even_before_the_abort_marker_is_written_and_a_new_instance_carries_on()
+    {
+        var clock = new ManualClock();
+        using var store = LogStore.Open(_dir.Path, report: _ => { }, clock: clock);
+        var log = store.CreateTopic("t", Timed).Partitions[0];
+        var id = TransactionalProducer.IdFor("job#0/0");
+        var old = new TransactionalProducer(id, 0, timeoutMs: 5_000);
+        Send(old, log, "late");
+        old.Prepare(log, 1);
+        clock.Advance(TimeSpan.FromSeconds(5));
+
+        // The commit arrives after the deadline: the log aborts the transaction there and then and refuses.
+        var refused = Assert.Throws<TransactionTimedOutException>(() => old.Commit(log));
+        Assert.Contains("stayed open longer than its transaction timeout of 5000 ms", refused.Message);
+        Assert.True(Assert.Single(log.AbortedTransactions).TimedOut);
+        Assert.Empty(ReadAll(log, IsolationLevel.ReadCommitted));
+        Assert.Equal(log.EndOffset, log.LastStableOffset);
+
+        var next = new TransactionalProducer(id, TransactionalProducer.NextEpoch(id, [log]), timeoutMs: 5_000);
+        Assert.Equal(2, next.Epoch);
+        Send(next, log, "fresh");
+        clock.Advance(TimeSpan.FromMilliseconds(4_999));
+        next.Commit(log);
+        Assert.Equal(["fresh"], ReadAll(log, IsolationLevel.ReadCommitted));
+    }
+
+    [Theory]
+    [InlineData(128L << 20)]
+    [InlineData(4096L)]
+    public void A_transaction_that_expired_while_no_writer_ran_is_skipped_by_readers_and_aborted_when_a_writer_opens(long segmentBytes)
+    {
+        var clock = new ManualClock();
+        using (var store = LogStore.Open(_dir.Path, report: _ => { }, clock: clock))
+        {
+            var log = store.CreateTopic("t", Timed with { SegmentBytes = segmentBytes }).Partitions[0];
+            var crashed = new TransactionalProducer(7, 0, timeoutMs: 30_000);
+            Send(crashed, log, "lost");
+            crashed.Prepare(log, 3);
+            for (var i = 0; i < 40; i++)
+            {
+                Plain(log, $"p{i}", new string('x', 150));
+            }
+
+            Assert.True(segmentBytes > 1 << 20 || log.SegmentCount > 2, "the small-segment case must seal the begin marker in an older segment");
+        }
+
+        // Closed for 29 s: reopening must keep counting from the begin marker, not from the reopen.
+        clock.Advance(TimeSpan.FromSeconds(29));
+        using (var store = LogStore.Open(_dir.Path, report: _ => { }, clock: clock))
+        {
+            var log = store.OpenTopic("t").Partitions[0];
+            Assert.Equal(0, log.LastStableOffset);
+            Assert.Single(log.OpenTransactions);
+        }
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        using var readerStore = LogStore.Open(_dir.Path, report: _ => { }, clock: clock);
+        var reader = readerStore.OpenTopic("t", writable: false).Partitions[0];
+        Assert.False(reader.IsWritable);
+        Assert.Equal(0, reader.AbortExpiredTransactions());
+        Assert.Equal(reader.EndOffset, reader.LastStableOffset);
+        var expected = Enumerable.Range(0, 40).SelectMany(i => new[] { $"p{i}", new string('x', 150) }).ToList();
+        Assert.Equal(expected, ReadAll(reader, IsolationLevel.ReadCommitted));
+
+        var reports = new List<string>();
+        using var writerStore = LogStore.Open(_dir.Path, report: reports.Add, clock: clock);
+        var writer = writerStore.OpenTopic("t").Partitions[0];
+        Assert.True(writer.IsWritable);
+        Assert.Empty(writer.OpenTransactions);
+        Assert.Equal(3, Assert.Single(writer.AbortedTransactions).PreparedTag);
+        Assert.Contains(reports, r => r.Contains("(prepared under tag 3)", StringComparison.Ordinal));
+        reader.RefreshFromDisk();
+        Assert.Empty(reader.OpenTransactions);
+        Assert.Equal(expected, ReadAll(reader, IsolationLevel.ReadCommitted));
+    }
+
+    [Fact]
+    public async Task An_expired_transaction_no_longer_holds_retention_and_a_waiting_reader_wakes()
+    {
+        var clock = new ManualClock();
+        using var store = LogStore.Open(_dir.Path, report: _ => { }, clock: clock);
+        var topic = store.CreateTopic("t", Timed with { SegmentBytes = 4096, RetentionMs = 0 });
+        var log = topic.Partitions[0];
+        var p = new TransactionalProducer(4, 0, timeoutMs: 1_000);
+        Send(p, log, "open");
+        for (var i = 0; i < 60; i++)
+        {
+            Plain(log, new string('v', 200));
+        }
+
+        var waiting = log.WaitForDataAsync(log.EndOffset - 1, CancellationToken.None, IsolationLevel.ReadCommitted);
+        Assert.Equal(0, topic.ApplyRetention(store.Groups, nowMs: long.MaxValue / 2)[0].DeletedSegments);
+        Assert.False(waiting.IsCompleted);
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        // Without an append to signal it, the waiter must notice the expiry by itself (it looks again at least every second).
+        await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(topic.ApplyRetention(store.Groups, nowMs: long.MaxValue / 2)[0].DeletedSegments > 0);
+    }
+
+    [Fact]
+    public void A_timeout_above_the_topic_maximum_is_refused_when_the_transaction_begins()
+    {
+        using var store = LogStore.Open(_dir.Path, report: _ => { });
+        var log = store.CreateTopic("t", Timed).Partitions[0];
+        var greedy = new TransactionalProducer(9, 0, timeoutMs: 60_001);
+        var e = Assert.Throws<InvalidTransactionTimeoutException>(() => Send(greedy, log, "x"));
+        Assert.Contains("transaction timeout of 60001 ms, more than the topic's transaction-max-timeout-ms 60000", e.Message);
+        Assert.Equal(0, log.EndOffset);
     }
 }

@@ -57,23 +57,23 @@ public class LongKeyWindowCombinerTests : PooledBatchTest
 
     private sealed record Outcome(List<string> Rows, List<string> Raw, List<string> Errors);
 
-    /// <summary>Feeds the events in batches of 53 with a watermark after each; optionally round-trips a snapshot before batch <paramref name="snapshotAt"/>.</summary>
-    private Outcome Run(Func<IOperator> create, List<object?[]> events, int? targets, int? snapshotAt = null)
+    /// <summary>Feeds the events in batches of <paramref name="chunk"/> (53) with a watermark after each; optionally round-trips a snapshot before batch <paramref name="snapshotAt"/>.</summary>
+    private Outcome Run(Func<IOperator> create, List<object?[]> events, int? targets, int? snapshotAt = null, int chunk = 53)
     {
         var collected = new CollectingOutput();
         var output = new TargetCheckingOutput(collected, targets);
         var op = create();
         var maxTs = long.MinValue;
         var index = 0;
-        foreach (var chunk in events.Chunk(53))
+        foreach (var rows in events.Chunk(chunk))
         {
             if (index++ == snapshotAt)
             {
                 op = Checkpointing.RoundTrip((LongKeyWindowCombiner)op, () => (LongKeyWindowCombiner)create());
             }
 
-            op.OnBatch(Batches.Of(Pool, Events, chunk, capacity: 64), output);
-            maxTs = Math.Max(maxTs, chunk.Max(r => (long)r[2]!));
+            op.OnBatch(Batches.Of(Pool, Events, rows, capacity: Math.Max(64, chunk)), output);
+            maxTs = Math.Max(maxTs, rows.Max(r => (long)r[2]!));
             op.OnWatermark(maxTs - Delay, output);
         }
 
@@ -99,6 +99,91 @@ public class LongKeyWindowCombinerTests : PooledBatchTest
         Assert.Equal(generic.Rows, specialised.Rows);
         Assert.Equal(generic.Raw, specialised.Raw);
         Assert.Equal(generic.Errors, specialised.Errors);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Thousands_of_sparse_keys_grow_the_cells_and_match_the_generic_combiner(bool nulls)
+    {
+        // Far more keys per batch than a slice's first cell arrays hold, many of them beyond the direct key index
+        // (negative, huge), so cells grow mid-batch on both the one-pass and the general path.
+        var random = new Random(23);
+        var events = EventRows(11, 6000, nulls);
+        foreach (var row in events)
+        {
+            if (row[0] is not null)
+            {
+                row[0] = random.Next(3) switch
+                {
+                    0 => (long)random.Next(0, 5000),
+                    1 => -(long)random.Next(1, 3000),
+                    _ => long.MaxValue - random.Next(0, 3000),
+                };
+            }
+        }
+
+        var generic = Run(() => TwoPhaseWindowAggregateOperator.Local(Events, Spec("hop-uneven"), new OutputTag("raw", Events), Pool, 64), events, null, chunk: 1500);
+        var specialised = Run(() => Combiner("hop-uneven", 2), events, 2, chunk: 1500);
+
+        Assert.True(generic.Rows.Count > 3000);
+        Assert.Equal(generic.Rows, specialised.Rows);
+        Assert.Equal(generic.Raw, specialised.Raw);
+        Assert.Equal(generic.Errors, specialised.Errors);
+    }
+
+    [Fact]
+    public void The_global_phase_sums_partial_rows_of_any_key_leaving_out_a_partial_that_overflows()
+    {
+        // Partial rows (key, slice start, end, n, total) as combiners send them: small keys (the direct-index loop),
+        // negative and huge keys (hashed), slices interleaved, and totals that overflow a window's running SUM.
+        var spec = new WindowAggregateSpec(0, WindowSpec.Tumble(1000), [1], [AggregateSpec.CountStar("n"), AggregateSpec.Sum(2, "total")]);
+        var input = new Schema([new Field("ts", DataType.Timestamp), new Field("key", DataType.Int64), new Field("price", DataType.Int64)], 0);
+        var partialSchema = spec.OutputSchema(input);
+        var random = new Random(31);
+        var partials = Enumerable.Range(0, 20_000).Select(i =>
+        {
+            var start = (i / 700 + random.Next(0, 2)) * 1000L;
+            long key = random.Next(4) switch
+            {
+                0 => -random.Next(1, 50),
+                1 => long.MaxValue - random.Next(0, 50),
+                _ => random.Next(0, 300),
+            };
+            var total = random.Next(300) == 0 ? long.MaxValue - random.Next(0, 1000) : random.Next(-1000, 1000);
+            return new object?[] { key, start, start + 1000, (long)random.Next(1, 9), total };
+        }).ToList();
+
+        var expected = new Dictionary<(long Key, long Start), (long N, long Total, int Errors)>();
+        foreach (var p in partials)
+        {
+            var k = ((long)p[0]!, (long)p[1]!);
+            var (n, total, errors) = expected.GetValueOrDefault(k);
+            try
+            {
+                total = checked(total + (long)p[4]!);
+            }
+            catch (OverflowException)
+            {
+                errors++;
+            }
+
+            expected[k] = (n + (long)p[3]!, total, errors);
+        }
+
+        var global = new TwoPhaseWindowAggregateOperator(spec, partialSchema, new OutputTag("late", input), Pool, 256, TwoPhaseWindowAggregateOperator.GlobalSpec(spec).OutputSchema(partialSchema));
+        var output = new CollectingOutput();
+        foreach (var chunk in partials.Chunk(500))
+        {
+            global.OnBatch(JoinSide.Left, Batches.Of(Pool, partialSchema, chunk, capacity: 512), output);
+        }
+
+        global.OnEndOfInput(output);
+        Assert.Equal(
+            expected.Select(e => $"{e.Key.Key}|{e.Key.Start}|{e.Key.Start + 1000}|{e.Value.N}|{e.Value.Total}").Order(StringComparer.Ordinal),
+            output.Rows.Select(r => r.Text).Order(StringComparer.Ordinal));
+        Assert.True(expected.Values.Sum(v => v.Errors) > 10);
+        Assert.Equal(expected.Values.Sum(v => v.Errors), output.Errors.Count);
     }
 
     [Fact]

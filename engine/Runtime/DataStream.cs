@@ -90,7 +90,10 @@ public sealed class DataStream
     /// <summary>True when the next operator runs after a hash exchange on <see cref="KeyColumns"/>.</summary>
     internal bool IsKeyed => _exchange == EdgeKind.Hash;
 
-    /// <summary>This stream before its pending exchange: operators appended to it run in the producer's tasks.</summary>
+    /// <summary>
+    /// This stream before its pending exchange: operators appended to it run in the producer's tasks (for a
+    /// <see cref="Branch"/>, in tasks of their own right behind the producer's, with the same parallelism).
+    /// </summary>
     internal DataStream WithoutExchange() => new(Graph, _node, _port, Schema, _branch ? EdgeKind.Forward : null, branch: _branch);
 
     /// <summary>

@@ -228,14 +228,20 @@ internal sealed class QueryJob
 
             joined = joined.Project(join.Schema, ExpressionCompiler.CompileProjector(layout, outSchema, join.Schema), "window-join-layout");
         }
-        else if (join.IsWindowJoin && join.Left.WindowColumns is { Window.Kind: "TUMBLE" or "HOP" } lwc && join.Right.WindowColumns is { } rwc)
+        else if (join.IsWindowJoin && join.Left.WindowColumns is { Window.Kind: "TUMBLE" or "HOP" or "SESSION" } lwc && join.Right.WindowColumns is { } rwc)
         {
             // Both inputs already carry their windows (window aggregates): the join keeps all equality keys and holds each
             // row until its window is complete, found as for a regrouping aggregate (a tumbling window over window_end).
+            // A session ends at any millisecond and its row is emitted once the watermark reaches end - 1, so each end is
+            // its own 1 ms window, complete when the watermark reaches it.
             var left = Wire(join.Left);
             var right = Wire(join.Right);
-            var unit = lwc.Window.Kind == "TUMBLE" ? lwc.Window.SizeMs : lwc.Window.SlideMs;
-            var window = JoinWindow.Tumble(unit, lwc.Window.OffsetMs + 1);
+            var window = lwc.Window.Kind switch
+            {
+                "TUMBLE" => JoinWindow.Tumble(lwc.Window.SizeMs, lwc.Window.OffsetMs + 1),
+                "HOP" => JoinWindow.Tumble(lwc.Window.SlideMs, lwc.Window.OffsetMs + 1),
+                _ => JoinWindow.Tumble(1),
+            };
             var outSchema = JoinSchemas.Concat(left.Schema, right.Schema, type, -1,
                 new Field("window_start", DataType.Timestamp, false), new Field("window_end", DataType.Timestamp, false), new Field("window_time", DataType.Timestamp, false));
             joined = _graph.Connect("window-join", left, right, outSchema,

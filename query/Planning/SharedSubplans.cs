@@ -106,8 +106,10 @@ internal sealed class SharedSubplans
         _uses[key] = uses + 1;
         if (!seen)
         {
-            // The inputs of a repeated subtree are computed once, with the first occurrence.
-            foreach (var input in node.Inputs)
+            // The inputs of a repeated subtree are computed once, with the first occurrence. A window join over two window
+            // TVFs assigns the windows itself (QueryJob): it reads the TVFs' inputs.
+            IReadOnlyList<LogicalNode> inputs = node is JoinNode { IsWindowJoin: true, Left: WindowAssignNode l, Right: WindowAssignNode r } ? [l.Input, r.Input] : node.Inputs;
+            foreach (var input in inputs)
             {
                 Count(input);
             }

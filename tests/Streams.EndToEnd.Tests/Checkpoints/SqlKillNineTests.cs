@@ -105,6 +105,27 @@ public sealed class SqlKillNineTests : IDisposable
     }
 
     [Fact]
+    public void A_SQL_job_reading_one_window_aggregate_twice_killed_with_SIGKILL_writes_exactly_the_uninterrupted_output()
+    {
+        // The per-key counts are computed once (sub-plan reuse) and fanned out to the join and to the per-window total:
+        // barriers and recovery go through the fan-out.
+        var input = SqlKillHarness.DisorderedKeyedRows(WindowRows);
+        const string Counts = "SELECT k, window_start, window_end, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE s, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY k, window_start, window_end";
+
+        AssertKilledRunMatchesUninterrupted(dir =>
+        {
+            File.WriteAllText(Path.Combine(dir, "in.ndjson"), input);
+            File.WriteAllText(Path.Combine(dir, "q.sql"), $"""
+                CREATE STREAM s (id BIGINT, k BIGINT, v BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH (connector = 'file', path = 'in.ndjson', format = 'json');
+                CREATE TABLE out_t (window_start TIMESTAMP(3), k BIGINT, n BIGINT, total BIGINT) WITH (connector = 'file', path = 'out', format = 'json');
+                INSERT INTO out_t SELECT A.window_start, A.k, A.n, T.total FROM ({Counts}) A
+                JOIN (SELECT window_start, window_end, SUM(n) AS total FROM ({Counts}) GROUP BY window_start, window_end) T
+                ON A.window_start = T.window_start AND A.window_end = T.window_end;
+                """);
+        }, seed: 37, minimumRows: WindowRows * 3 / 10_000 * 50);
+    }
+
+    [Fact]
     public void A_SQL_OVER_aggregate_killed_with_SIGKILL_writes_exactly_the_uninterrupted_output()
     {
         var input = SqlKillHarness.DisorderedKeyedRows(WindowRows);

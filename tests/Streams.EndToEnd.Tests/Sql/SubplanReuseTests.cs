@@ -52,6 +52,15 @@ public sealed class SubplanReuseTests
             $"SELECT auction, n FROM ({Counts}) WHERE n > 3 UNION ALL SELECT auction, n FROM ({Counts}) WHERE n <= 3"
         },
         {
+            "one scan on both sides of a window self-join over TUMBLE",
+            """
+            SELECT a.auction, a.bidder, b.bidder AS other, a.window_start
+            FROM TABLE(TUMBLE(TABLE bids, DESCRIPTOR(ts), INTERVAL '10' SECOND)) a
+            JOIN TABLE(TUMBLE(TABLE bids, DESCRIPTOR(ts), INTERVAL '10' SECOND)) b
+            ON a.auction = b.auction AND a.window_start = b.window_start AND a.window_end = b.window_end
+            """
+        },
+        {
             "one scan on both sides of an interval self-join",
             """
             SELECT a.auction, a.bidder, b.bidder AS next_bidder FROM bids a JOIN bids b

@@ -40,10 +40,6 @@ public sealed partial class WindowAggregateOperator : IOperator
     private readonly CountAccumulator[] _fusedCounts = [];
     private readonly IntegerSumAccumulator<long>[] _fusedSums = [];
 
-    // Slots allocated ahead for the groups the two-sum run opens (the first _spareCount are unused; released after each batch).
-    private readonly int[] _spareSlots = new int[64];
-    private int _spareCount;
-
     /// <summary>Creates the operator for rows of <paramref name="input"/>; output batches come from <paramref name="pool"/>.</summary>
     public WindowAggregateOperator(Schema input, WindowAggregateSpec spec, OutputTag lateTag, BatchPool pool, int batchSize = BatchPool.DefaultCapacity)
         : this(input, spec, lateTag, pool, batchSize, null)
@@ -225,28 +221,7 @@ public sealed partial class WindowAggregateOperator : IOperator
                     slotByKey = slice.SlotByKey;
                 }
 
-                if (_spareCount == 0)
-                {
-                    // Fresh slots for the groups the run opens; allocating may grow the accumulator arrays.
-                    _spareCount = Math.Min(_spareSlots.Length, n - i);
-                    for (var r = 0; r < _spareCount; r++)
-                    {
-                        _spareSlots[r] = _state.Slots.AllocateUnreset();
-                    }
-
-                    sums = sumAccumulator!.Sums;
-                    sumCounts = sumAccumulator.Counts;
-                    sums2 = sumAccumulator2!.Sums;
-                    sumCounts2 = sumAccumulator2.Counts;
-                }
-
-                var spare = _spareCount;
-                i = AddTwoSumsRun(ts, keyValues, prices, prices2, i, n, currentStart, sliceLength, keys.DirectIds, slotByKey, sums, sumCounts, sums2, sumCounts2, _spareSlots, ref _spareCount);
-                for (var k = spare - 1; k >= _spareCount; k--)
-                {
-                    slice.KeyIds.Add(_spareSlots[k]);
-                }
-
+                i = AddTwoSumsRun(ts, keyValues, prices, prices2, i, n, currentStart, sliceLength, keys.DirectIds, slotByKey, sums, sumCounts, sums2, sumCounts2);
                 if (i >= n)
                 {
                     break;
@@ -349,12 +324,6 @@ public sealed partial class WindowAggregateOperator : IOperator
             }
         }
 
-        for (var r = 0; r < _spareCount; r++)
-        {
-            _state.Slots.Release(_spareSlots[r]);
-        }
-
-        _spareCount = 0;
         if (lateCount > 0)
         {
             var late = batch.Pool.Rent(batch.Schema, batch.Capacity);
@@ -372,14 +341,12 @@ public sealed partial class WindowAggregateOperator : IOperator
     /// <summary>
     /// Rows <paramref name="i"/>..<paramref name="n"/>-1 into two SUMs while they fall in the slice at
     /// <paramref name="start"/>, their key has a direct id and a slot there, and neither sum overflows; returns the first
-    /// row it did not take. A key without a group in the slice gets spareSlots[--spareCount], whose entry then holds the
-    /// key id (the caller lists it in the slice). No calls and no bounds checks, so the JIT keeps the loop in registers.
-    /// The caller guarantees n ≤ the row arrays' lengths, a slotByKey entry per interned key, and accumulator arrays
-    /// covering every slot.
+    /// row it did not take. No calls and no bounds checks, so the JIT keeps the loop in registers. The caller guarantees
+    /// n ≤ the row arrays' lengths, a slotByKey entry per interned key, and accumulator arrays covering every slot.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static int AddTwoSumsRun(long[] ts, long[] keyValues, long[] values, long[] values2, int i, int n, long start, long sliceLength,
-        int[] directIds, int[] slotByKey, long[] sums, long[] counts, long[] sums2, long[] counts2, int[] spareSlots, ref int spareCount)
+        int[] directIds, int[] slotByKey, long[] sums, long[] counts, long[] sums2, long[] counts2)
     {
         ref var tsRow = ref MemoryMarshal.GetArrayDataReference(ts);
         ref var keyRow = ref MemoryMarshal.GetArrayDataReference(keyValues);
@@ -408,30 +375,16 @@ public sealed partial class WindowAggregateOperator : IOperator
                 break;
             }
 
-            var y = Unsafe.Add(ref valueRow, i);
-            var y2 = Unsafe.Add(ref value2Row, i);
-            ref var slotOfKey = ref Unsafe.Add(ref slotOf, id);
-            var slot = slotOfKey;
+            var slot = Unsafe.Add(ref slotOf, id);
             if (slot < 0)
             {
-                if (spareCount == 0)
-                {
-                    break;
-                }
-
-                // The group's first row: nothing to overflow.
-                slot = spareSlots[--spareCount];
-                spareSlots[spareCount] = id;
-                slotOfKey = slot;
-                sums[slot] = y;
-                sums2[slot] = y2;
-                counts[slot] = 1;
-                counts2[slot] = 1;
-                continue;
+                break;
             }
 
             ref var sum = ref sums[slot];
             ref var sum2 = ref sums2[slot];
+            var y = Unsafe.Add(ref valueRow, i);
+            var y2 = Unsafe.Add(ref value2Row, i);
             var r = sum + y;
             var r2 = sum2 + y2;
             if ((((sum ^ r) & (y ^ r)) | ((sum2 ^ r2) & (y2 ^ r2))) < 0)

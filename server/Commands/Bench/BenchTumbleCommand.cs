@@ -35,15 +35,14 @@ internal static class BenchTumbleCommand
             var n = parse.GetValue(events);
             var k = parse.GetValue(keys);
             var p = Math.Max(1, parse.GetValue(parallelism));
-            s_batchSize = Math.Max(64, parse.GetValue(batchSize));
-            await RunAsync(n, k, p, parse.GetValue(only), Math.Max(1, parse.GetValue(runs)), ct);
+            await RunAsync(n, k, new EmbeddedSetup(p, Math.Max(64, parse.GetValue(batchSize))), parse.GetValue(only), Math.Max(1, parse.GetValue(runs)), ct);
             return 0;
         });
         return command;
     }
 
-    /// <summary>Rows per batch of the source and the embedded engine (<c>--batch-size</c>).</summary>
-    private static int s_batchSize = BatchPool.DefaultCapacity;
+    /// <summary>How the embedded runs are set up: tasks per stage and rows per batch (source and engine).</summary>
+    private sealed record EmbeddedSetup(int Parallelism, int BatchSize);
 
     private static readonly Schema EventSchema = new([new Field("Ts", DataType.Timestamp), new Field("Key", DataType.Int64), new Field("Price", DataType.Int64)], 0);
 
@@ -54,13 +53,13 @@ internal static class BenchTumbleCommand
 
     private static string PerCpu(long events, double cpu) => $"eps/cpu-s={events / cpu / 1e6:F1}M";
 
-    private static async Task RunAsync(long events, int keys, int parallelism, string? only, int runs, CancellationToken ct)
+    private static async Task RunAsync(long events, int keys, EmbeddedSetup setup, string? only, int runs, CancellationToken ct)
     {
         bool Runs(string name) => only is null || only == name;
-        Console.WriteLine($"workload: events={events} keys={keys} window=tumble 10s, COUNT(*) + SUM(price) per key; parallelism={parallelism} cores={Environment.ProcessorCount} median of {runs} runs after warm-up; load={(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?")}");
+        Console.WriteLine($"workload: events={events} keys={keys} window=tumble 10s, COUNT(*) + SUM(price) per key; parallelism={setup.Parallelism} cores={Environment.ProcessorCount} median of {runs} runs after warm-up; load={(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?")}");
 
         var data = new Events(events, keys);
-        await WarmUpAsync(data, keys, parallelism, Runs, ct);
+        await WarmUpAsync(events, keys, setup, Runs, ct);
 
         var (loopRows, loopChecksum, loopSeconds, loopCpu) = await Timed(runs, () => Task.FromResult(HandLoop(data, keys)));
         var loopEps = events / loopSeconds;
@@ -69,27 +68,27 @@ internal static class BenchTumbleCommand
         var eps = double.NaN;
         if (Runs("embedded"))
         {
-            var (rows, checksum, seconds, cpu) = await Timed(runs, () => EngineAggregateAsync(data, parallelism, hop: false, ct));
+            var (rows, checksum, seconds, cpu) = await Timed(runs, () => EngineAggregateAsync(data, setup, hop: false, ct));
             eps = events / seconds;
             Console.WriteLine($"embedded    eps={eps / 1e6:F1}M  time={seconds:F3}s  rows={rows}  ratio={eps / loopEps:F2} of hand-loop  {PerCpu(events, cpu)}  {Match(rows, checksum)}");
         }
 
         if (Runs("sql"))
         {
-            var (sqlRows, sqlChecksum, sqlSeconds, cpu) = await Timed(runs, () => SqlAggregateAsync(data, parallelism, ct));
+            var (sqlRows, sqlChecksum, sqlSeconds, cpu) = await Timed(runs, () => SqlAggregateAsync(data, setup.Parallelism, ct));
             var sqlEps = events / sqlSeconds;
             Console.WriteLine($"sql         eps={sqlEps / 1e6:F1}M  time={sqlSeconds:F3}s  rows={sqlRows}  ratio={sqlEps / eps:F2} of embedded  {PerCpu(events, cpu)}  {Match(sqlRows, sqlChecksum)}");
         }
 
         if (Runs("filter-only"))
         {
-            var (filtered, _, filterSeconds, cpu) = await Timed(runs, () => EngineFilterAsync(data, parallelism, ct));
+            var (filtered, _, filterSeconds, cpu) = await Timed(runs, () => EngineFilterAsync(data, setup, ct));
             Console.WriteLine($"filter-only eps={events / filterSeconds / 1e6:F1}M  time={filterSeconds:F3}s  rows={filtered} (price > 500)  {PerCpu(events, cpu)}");
         }
 
         if (Runs("hopping"))
         {
-            var (hopRows, _, hopSeconds, cpu) = await Timed(runs, () => EngineAggregateAsync(data, parallelism, hop: true, ct));
+            var (hopRows, _, hopSeconds, cpu) = await Timed(runs, () => EngineAggregateAsync(data, setup, hop: true, ct));
             Console.WriteLine($"hopping     eps={events / hopSeconds / 1e6:F1}M  time={hopSeconds:F3}s  rows={hopRows} (slide 2s, size 10s)  {PerCpu(events, cpu)}");
         }
 
@@ -102,10 +101,10 @@ internal static class BenchTumbleCommand
     /// compiled for 100 ms; per-run methods (a task's source loop, a window's emission) run a handful of times per run,
     /// so a few warm-up runs leave them in tier-0 code. Many short runs with pauses (for the background compiles) do not.
     /// </summary>
-    private static async Task WarmUpAsync(Events data, int keys, int parallelism, Func<string, bool> runs, CancellationToken ct)
+    private static async Task WarmUpAsync(long events, int keys, EmbeddedSetup setup, Func<string, bool> runs, CancellationToken ct)
     {
         const int Rounds = 40;
-        var small = new Events(Math.Min(data.Count, 500_000), keys);
+        var small = new Events(Math.Min(events, 500_000), keys);
         for (var round = 0; round < Rounds; round++)
         {
             if (round % 10 == 0)
@@ -116,22 +115,22 @@ internal static class BenchTumbleCommand
             HandLoop(small, keys);
             if (runs("embedded"))
             {
-                await EngineAggregateAsync(small, parallelism, hop: false, ct);
+                await EngineAggregateAsync(small, setup, hop: false, ct);
             }
 
             if (runs("sql"))
             {
-                await SqlAggregateAsync(small, parallelism, ct);
+                await SqlAggregateAsync(small, setup.Parallelism, ct);
             }
 
             if (runs("filter-only"))
             {
-                await EngineFilterAsync(small, parallelism, ct);
+                await EngineFilterAsync(small, setup, ct);
             }
 
             if (runs("hopping"))
             {
-                await EngineAggregateAsync(small, parallelism, hop: true, ct);
+                await EngineAggregateAsync(small, setup, hop: true, ct);
             }
         }
 
@@ -203,10 +202,10 @@ internal static class BenchTumbleCommand
         }, batch, pool);
     }
 
-    private static async Task<(long Rows, long Checksum, double Seconds)> EngineAggregateAsync(Events events, int parallelism, bool hop, CancellationToken ct)
+    private static async Task<(long Rows, long Checksum, double Seconds)> EngineAggregateAsync(Events events, EmbeddedSetup setup, bool hop, CancellationToken ct)
     {
-        await using var engine = new StreamEngine(new EngineOptions { Parallelism = parallelism, BatchSize = s_batchSize });
-        var input = engine.From<BenchEvent>("events", Source(events, parallelism, engine.Options.Pool, engine.Options.BatchSize), EventSchema, new WatermarkStrategy(0, 0));
+        await using var engine = new StreamEngine(new EngineOptions { Parallelism = setup.Parallelism, BatchSize = setup.BatchSize });
+        var input = engine.From<BenchEvent>("events", Source(events, setup.Parallelism, engine.Options.Pool, setup.BatchSize), EventSchema, new WatermarkStrategy(0, 0));
         var keyed = input.KeyBy(e => e.Key);
         var windowed = hop ? keyed.HoppingWindow(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10)) : keyed.TumblingWindow(TimeSpan.FromSeconds(10));
         long rows = 0, checksum = 0;
@@ -226,10 +225,10 @@ internal static class BenchTumbleCommand
         return (rows, checksum, watch.Elapsed.TotalSeconds);
     }
 
-    private static async Task<(long Rows, long Checksum, double Seconds)> EngineFilterAsync(Events events, int parallelism, CancellationToken ct)
+    private static async Task<(long Rows, long Checksum, double Seconds)> EngineFilterAsync(Events events, EmbeddedSetup setup, CancellationToken ct)
     {
-        await using var engine = new StreamEngine(new EngineOptions { Parallelism = parallelism, BatchSize = s_batchSize });
-        var input = engine.From<BenchEvent>("events", Source(events, parallelism, engine.Options.Pool, engine.Options.BatchSize), EventSchema, new WatermarkStrategy(0, 0));
+        await using var engine = new StreamEngine(new EngineOptions { Parallelism = setup.Parallelism, BatchSize = setup.BatchSize });
+        var input = engine.From<BenchEvent>("events", Source(events, setup.Parallelism, engine.Options.Pool, setup.BatchSize), EventSchema, new WatermarkStrategy(0, 0));
         long rows = 0;
         input.Where(e => e.Price > 500).SubscribeBatches(batch => rows += batch.LiveCount());
         var watch = Stopwatch.StartNew();

@@ -120,7 +120,7 @@ public sealed class JobCheckpointing : ICheckpointHooks
 
                 using (sink)
                 {
-                    (writer as ITransactionalSinkWriter)?.RecoverTransactions(CommittedTransaction(node.Name, task));
+                    (writer as ITransactionalSinkWriter)?.RecoverTransactions(CommittedTransaction(node.StateName, task));
                 }
             }
         }

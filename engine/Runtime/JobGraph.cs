@@ -94,6 +94,14 @@ public sealed class JobGraph
         }
 
         var node = create(new GraphNode(_nodes.Count, name, parallelism));
+        // Graphs build in plan order, so the k-th node of a name gets the same state name in every run of the job.
+        var stateName = name;
+        for (var k = 2; _nodes.Exists(n => n.StateName == stateName); k++)
+        {
+            stateName = $"{name}~{k}";
+        }
+
+        node.StateName = stateName;
         _nodes.Add(node);
         return node;
     }

@@ -56,7 +56,7 @@ internal sealed class StreamTask
         for (var k = 0; k < _ops.Length; k++)
         {
             _ops[k] = node.Chain[k].Factory(index);
-            _ops[k] = job.Options.Checkpoints?.WrapOperator(node.Name, node.Chain[k].Name, index, _ops[k]) ?? _ops[k];
+            _ops[k] = job.Options.Checkpoints?.WrapOperator(node.StateName, node.Chain[k].Name, index, _ops[k]) ?? _ops[k];
         }
 
         for (var k = _ops.Length - 1; k >= 0; k--)
@@ -68,13 +68,13 @@ internal sealed class StreamTask
         if (node.TwoInput is not null)
         {
             _twoInput = node.TwoInput(index);
-            _twoInput = job.Options.Checkpoints?.WrapTwoInput(node.Name, index, _twoInput) ?? _twoInput;
+            _twoInput = job.Options.Checkpoints?.WrapTwoInput(node.StateName, index, _twoInput) ?? _twoInput;
             _twoInputOut = new ChainOutput(this, _ops.Length > 0 ? _ops[0] : null, _ops.Length > 0 ? _outs[0] : null, metrics[0], _firstOpMetrics);
         }
 
         _ports = new EdgeSender[node.Ports.Count][];
         _checkpoints = job.Options.Checkpoints;
-        _startOffset = node.Source is not null ? _checkpoints?.OpenSourcePartition(node.Name, index, node.Parallelism) ?? 0 : 0;
+        _startOffset = node.Source is not null ? _checkpoints?.OpenSourcePartition(node.StateName, index, node.Parallelism) ?? 0 : 0;
     }
 
     public string Name => $"'{_node.Name}' task {_index}";
@@ -125,7 +125,7 @@ internal sealed class StreamTask
         {
             while (_injectedBarriers.TryDequeue(out var barrier))
             {
-                _checkpoints?.OnSourceBarrier(_node.Name, _index, barrier, reader.Offset);
+                _checkpoints?.OnSourceBarrier(_node.StateName, _index, barrier, reader.Offset);
                 HeadBarrier(barrier);
                 await FlushAsync(ct).ConfigureAwait(false);
             }
@@ -186,7 +186,7 @@ internal sealed class StreamTask
             }
         }
 
-        _checkpoints?.OnSourceEnded(_node.Name, _index, reader.Offset);
+        _checkpoints?.OnSourceEnded(_node.StateName, _index, reader.Offset);
         HeadWatermark(long.MaxValue);
         EndOfInput();
         await FlushAsync(ct).ConfigureAwait(false);

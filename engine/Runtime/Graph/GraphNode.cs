@@ -31,6 +31,12 @@ internal sealed class GraphNode(int id, string name, int parallelism)
 
     public string Name { get; } = name;
 
+    /// <summary>
+    /// The node's name in checkpoints (source offsets, operator state, sink transactions): <see cref="Name"/>, or with a
+    /// suffix when an earlier node has the same name, so two window aggregates or two scans of one table never share state.
+    /// </summary>
+    public string StateName { get; set; } = name;
+
     public int Parallelism { get; } = parallelism;
 
     public ISourceConnector? Source { get; init; }

@@ -209,7 +209,7 @@ public sealed class LogSourceKillNineTests : IDisposable
 
             if (process.WaitForExit(random.Next(0, 150)))
             {
-                Assert.Equal(0, process.ExitCode);
+                SqlKillHarness.AssertExitedCleanly(process, $"restart {kills}");
                 break;
             }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Streams.Server.Commands;
 
@@ -11,6 +12,9 @@ namespace Streams.EndToEnd.Tests.Checkpoints;
 /// </summary>
 internal static class SqlKillHarness
 {
+    // Each started job's standard error, so an unexpected exit code fails with the job's own message.
+    private static readonly ConditionalWeakTable<Process, StringBuilder> Errors = [];
+
     /// <summary>
     /// NDJSON rows {id, k (50 keys), v, ts}, with disorder inside a 1 s watermark delay, so windows and OVER rows
     /// stay open across checkpoints and restarts.
@@ -38,6 +42,15 @@ internal static class SqlKillHarness
         }
 
         var process = Process.Start(info)!;
+        var errors = new StringBuilder();
+        Errors.Add(process, errors);
+        process.ErrorDataReceived += (_, e) =>
+        {
+            lock (errors)
+            {
+                errors.AppendLine(e.Data);
+            }
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
@@ -52,7 +65,7 @@ internal static class SqlKillHarness
             using var process = Start(dir);
             if (process.WaitForExit(TimeSpan.FromMilliseconds(random.Next(minRunMs, maxRunMs))))
             {
-                Assert.Equal(0, process.ExitCode);
+                AssertExitedCleanly(process, $"restart {kills}");
                 break;
             }
 
@@ -70,7 +83,22 @@ internal static class SqlKillHarness
     {
         using var process = Start(dir);
         process.WaitForExit();
-        Assert.Equal(0, process.ExitCode);
+        AssertExitedCleanly(process, "the run to the end");
+    }
+
+    /// <summary>Requires exit code 0 of an exited job, and otherwise fails with its standard error.</summary>
+    public static void AssertExitedCleanly(Process process, string run)
+    {
+        // The parameterless wait also drains the redirected standard error.
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            var errors = Errors.TryGetValue(process, out var text) ? text : new StringBuilder();
+            lock (errors)
+            {
+                Assert.Fail($"{run} exited with {process.ExitCode}: {errors}");
+            }
+        }
     }
 
     /// <summary>

@@ -71,7 +71,7 @@ public sealed class SqlKillNineTests : IDisposable
         using (var again = Start())
         {
             again.WaitForExit();
-            Assert.Equal(0, again.ExitCode);
+            SqlKillHarness.AssertExitedCleanly(again, "the rerun of the finished job");
         }
 
         Assert.Equal(expected.Count, VisibleIds().Count);

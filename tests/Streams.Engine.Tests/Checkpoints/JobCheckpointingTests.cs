@@ -34,16 +34,52 @@ public sealed class JobCheckpointingTests : IDisposable
 
     private static string Fingerprint(int parallelism) => PlanFingerprint.Of($"nums({Partitions})->keyBy(key)->count[{parallelism}]->sink");
 
-    private (Job Job, JobCheckpointing Checkpointing) Build(TimeSpan interval, int parallelism = 2, List<string>? log = null)
+    private (Job Job, JobCheckpointing Checkpointing) Build(TimeSpan interval, int parallelism = 2, List<string>? log = null, bool countTwice = false)
     {
         var checkpointing = new JobCheckpointing(_stateDir, Fingerprint(parallelism), interval, retain: 2, log: log is null ? null : log.Add);
         var pool = new BatchPool();
         var graph = new JobGraph(new JobOptions { Parallelism = parallelism, BatchSize = 64, ChannelCapacity = 4, Pool = pool, Checkpoints = checkpointing, Name = "count" });
-        graph.Source("nums", new SlowSource(pool), Input)
+        var counts = graph.Source("nums", new SlowSource(pool), Input)
             .KeyBy(0)
-            .Apply("count", DirectoryTransactionalSink.Schema, _ => new RunningCount(pool))
-            .To(new DirectorySinkConnector(_sinkDir));
+            .Apply("count", DirectoryTransactionalSink.Schema, _ => new RunningCount(pool));
+        if (countTwice)
+        {
+            // Key k comes out of the first count once per input row of k, so counting again per key gives the same rows.
+            counts = counts.KeyBy(0).Apply("count", DirectoryTransactionalSink.Schema, _ => new RunningCount(pool));
+        }
+
+        counts.To(new DirectorySinkConnector(_sinkDir));
         return (graph.Build(), checkpointing);
+    }
+
+    /// <summary>Runs the job, cancelling it at random moments and restarting it until it finishes; returns the kills and the restarts that resumed from a checkpoint.</summary>
+    private static async Task<(int Kills, int Resumed)> RunUnderKills(Func<(Job Job, JobCheckpointing Checkpointing)> build, int seed)
+    {
+        var random = new Random(seed);
+        var kills = 0;
+        var resumedFromCheckpoint = 0;
+        while (true)
+        {
+            var (job, checkpointing) = build();
+            if (checkpointing.RecoveredFrom is { IsFinal: false })
+            {
+                resumedFromCheckpoint++;
+            }
+
+            // The whole job takes ~150 ms on a quiet machine: kills land inside it there, and the delay grows with each kill so a loaded machine still finishes.
+            using var kill = new CancellationTokenSource(TimeSpan.FromMilliseconds(random.Next(20, 120) + (10 * kills)));
+            try
+            {
+                await checkpointing.RunAsync(job, kill.Token);
+                return (kills, resumedFromCheckpoint);
+            }
+            catch (OperationCanceledException)
+            {
+                kills++;
+            }
+
+            Assert.True(kills < 60, "the job never finished");
+        }
     }
 
     private static List<string> Expected()
@@ -86,36 +122,25 @@ public sealed class JobCheckpointingTests : IDisposable
     [Fact]
     public async Task Jobs_killed_at_random_moments_and_restarted_produce_exactly_the_uninterrupted_output()
     {
-        var random = new Random(424_242);
-        var kills = 0;
-        var resumedFromCheckpoint = 0;
-        while (true)
-        {
-            var (job, checkpointing) = Build(TimeSpan.FromMilliseconds(15));
-            if (checkpointing.RecoveredFrom is { IsFinal: false })
-            {
-                resumedFromCheckpoint++;
-            }
-
-            // The whole job takes ~150 ms on a quiet machine: kills land inside it there, and the delay grows with each kill so a loaded machine still finishes.
-            using var kill = new CancellationTokenSource(TimeSpan.FromMilliseconds(random.Next(20, 120) + (10 * kills)));
-            try
-            {
-                await checkpointing.RunAsync(job, kill.Token);
-                break;
-            }
-            catch (OperationCanceledException)
-            {
-                kills++;
-            }
-
-            Assert.True(kills < 60, "the job never finished");
-        }
+        var (kills, resumedFromCheckpoint) = await RunUnderKills(() => Build(TimeSpan.FromMilliseconds(15)), 424_242);
 
         Assert.True(kills >= 3, $"only {kills} kills");
         Assert.True(resumedFromCheckpoint >= 2, $"only {resumedFromCheckpoint} restarts resumed from a checkpoint");
         Assert.Equal(Expected(), Committed());
         Assert.Empty(Pending());
+    }
+
+    [Fact]
+    public async Task Two_operators_of_the_same_name_keep_their_own_state_across_kills()
+    {
+        var (kills, resumedFromCheckpoint) = await RunUnderKills(() => Build(TimeSpan.FromMilliseconds(15), countTwice: true), 77_001);
+
+        Assert.True(kills >= 3, $"only {kills} kills");
+        Assert.True(resumedFromCheckpoint >= 2, $"only {resumedFromCheckpoint} restarts resumed from a checkpoint");
+        Assert.Equal(Expected(), Committed());
+        // Two "count" nodes at parallelism 2: four snapshots, none written over another's.
+        var latest = new CheckpointStore(_stateDir).LoadLatest(Fingerprint(2))!;
+        Assert.Equal(4, latest.Operators.Select(o => o.OperatorId).Distinct().Count());
     }
 
     [Fact]

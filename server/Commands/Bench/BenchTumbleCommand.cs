@@ -51,7 +51,12 @@ internal static class BenchTumbleCommand
     /// <summary>Process CPU time: on a shared machine, events per CPU-second shows the engine's cost independent of what else runs.</summary>
     private static double CpuSeconds() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
 
-    private static string PerCpu(long events, double cpu) => $"eps/cpu-s={events / cpu / 1e6:F1}M";
+    /// <summary>The median timed run, with its process CPU time and the slowest and fastest run's seconds.</summary>
+    private readonly record struct Timing(long Rows, long Checksum, double Seconds, double Cpu, double Slowest, double Fastest)
+    {
+        /// <summary>Events per CPU-second of the median run, and the eps of the slowest and fastest runs: short runs on a shared 2-core VM scatter.</summary>
+        public string Stats(long events) => $"eps/cpu-s={events / Cpu / 1e6:F1}M  range={events / Slowest / 1e6:F1}..{events / Fastest / 1e6:F1}M";
+    }
 
     private static async Task RunAsync(long events, int keys, EmbeddedSetup setup, string? only, int runs, CancellationToken ct)
     {
@@ -61,38 +66,38 @@ internal static class BenchTumbleCommand
         var data = new Events(events, keys);
         await WarmUpAsync(events, keys, setup, Runs, ct);
 
-        var (loopRows, loopChecksum, loopSeconds, loopCpu) = await Timed(runs, () => Task.FromResult(HandLoop(data, keys)));
-        var loopEps = events / loopSeconds;
-        Console.WriteLine($"hand-loop   eps={loopEps / 1e6:F1}M  time={loopSeconds:F3}s  rows={loopRows}  {PerCpu(events, loopCpu)}");
+        var loop = await Timed(runs, () => Task.FromResult(HandLoop(data, keys)));
+        var loopEps = events / loop.Seconds;
+        Console.WriteLine($"hand-loop   eps={loopEps / 1e6:F1}M  time={loop.Seconds:F3}s  rows={loop.Rows}  {loop.Stats(events)}");
 
         var eps = double.NaN;
         if (Runs("embedded"))
         {
-            var (rows, checksum, seconds, cpu) = await Timed(runs, () => EngineAggregateAsync(data, setup, hop: false, ct));
-            eps = events / seconds;
-            Console.WriteLine($"embedded    eps={eps / 1e6:F1}M  time={seconds:F3}s  rows={rows}  ratio={eps / loopEps:F2} of hand-loop  {PerCpu(events, cpu)}  {Match(rows, checksum)}");
+            var embedded = await Timed(runs, () => EngineAggregateAsync(data, setup, hop: false, ct));
+            eps = events / embedded.Seconds;
+            Console.WriteLine($"embedded    eps={eps / 1e6:F1}M  time={embedded.Seconds:F3}s  rows={embedded.Rows}  ratio={eps / loopEps:F2} of hand-loop  {embedded.Stats(events)}  {Match(embedded)}");
         }
 
         if (Runs("sql"))
         {
-            var (sqlRows, sqlChecksum, sqlSeconds, cpu) = await Timed(runs, () => SqlAggregateAsync(data, setup.Parallelism, ct));
-            var sqlEps = events / sqlSeconds;
-            Console.WriteLine($"sql         eps={sqlEps / 1e6:F1}M  time={sqlSeconds:F3}s  rows={sqlRows}  ratio={sqlEps / eps:F2} of embedded  {PerCpu(events, cpu)}  {Match(sqlRows, sqlChecksum)}");
+            var sql = await Timed(runs, () => SqlAggregateAsync(data, setup.Parallelism, ct));
+            var sqlEps = events / sql.Seconds;
+            Console.WriteLine($"sql         eps={sqlEps / 1e6:F1}M  time={sql.Seconds:F3}s  rows={sql.Rows}  ratio={sqlEps / eps:F2} of embedded  {sql.Stats(events)}  {Match(sql)}");
         }
 
         if (Runs("filter-only"))
         {
-            var (filtered, _, filterSeconds, cpu) = await Timed(runs, () => EngineFilterAsync(data, setup, ct));
-            Console.WriteLine($"filter-only eps={events / filterSeconds / 1e6:F1}M  time={filterSeconds:F3}s  rows={filtered} (price > 500)  {PerCpu(events, cpu)}");
+            var filter = await Timed(runs, () => EngineFilterAsync(data, setup, ct));
+            Console.WriteLine($"filter-only eps={events / filter.Seconds / 1e6:F1}M  time={filter.Seconds:F3}s  rows={filter.Rows} (price > 500)  {filter.Stats(events)}");
         }
 
         if (Runs("hopping"))
         {
-            var (hopRows, _, hopSeconds, cpu) = await Timed(runs, () => EngineAggregateAsync(data, setup, hop: true, ct));
-            Console.WriteLine($"hopping     eps={events / hopSeconds / 1e6:F1}M  time={hopSeconds:F3}s  rows={hopRows} (slide 2s, size 10s)  {PerCpu(events, cpu)}");
+            var hop = await Timed(runs, () => EngineAggregateAsync(data, setup, hop: true, ct));
+            Console.WriteLine($"hopping     eps={events / hop.Seconds / 1e6:F1}M  time={hop.Seconds:F3}s  rows={hop.Rows} (slide 2s, size 10s)  {hop.Stats(events)}");
         }
 
-        string Match(long rows, long checksum) => rows == loopRows && checksum == loopChecksum ? "results match" : "RESULTS DIFFER";
+        string Match(Timing run) => run.Rows == loop.Rows && run.Checksum == loop.Checksum ? "results match" : "RESULTS DIFFER";
     }
 
     /// <summary>
@@ -137,8 +142,8 @@ internal static class BenchTumbleCommand
         await Task.Delay(500, ct);
     }
 
-    /// <summary>Runs <paramref name="run"/> <paramref name="runs"/> times (a full GC before each) and returns the median run with its process CPU time.</summary>
-    private static async Task<(long Rows, long Checksum, double Seconds, double Cpu)> Timed(int runs, Func<Task<(long Rows, long Checksum, double Seconds)>> run)
+    /// <summary>Runs <paramref name="run"/> <paramref name="runs"/> times (a full GC before each) and returns the median run.</summary>
+    private static async Task<Timing> Timed(int runs, Func<Task<(long Rows, long Checksum, double Seconds)>> run)
     {
         var results = new List<(long Rows, long Checksum, double Seconds, double Cpu)>();
         for (var i = 0; i < runs; i++)
@@ -151,7 +156,8 @@ internal static class BenchTumbleCommand
         }
 
         results.Sort((a, b) => a.Seconds.CompareTo(b.Seconds));
-        return results[runs / 2];
+        var median = results[runs / 2];
+        return new Timing(median.Rows, median.Checksum, median.Seconds, median.Cpu, results[^1].Seconds, results[0].Seconds);
     }
 
     /// <summary>The events, generated once into plain arrays ("in memory"); both the engine and the hand loop read them.</summary>

@@ -12,8 +12,9 @@ internal sealed class PeakMemory : IDisposable
 
     private PeakMemory()
     {
-        // Start from a compacted heap so the previous query's garbage does not count against this one.
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        // Start from a compacted heap with its free memory given back to the OS (Aggressive decommits; Forced keeps the
+        // pages resident), so the previous query's heap does not count against this one.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
         _kernelPeak = TryResetKernelPeak();
         _sampled = Environment.WorkingSet;

@@ -22,35 +22,6 @@ public sealed class LogSinkKillNineTests : IDisposable
         }
     }
 
-    /// <summary>Every record value of topic <c>out</c> visible to a read-committed reader, sorted.</summary>
-    private static List<string> CommittedValues(string dir, IsolationLevel isolation = IsolationLevel.ReadCommitted)
-    {
-        var values = new List<string>();
-        using var store = LogStore.Open(Path.Combine(dir, "data"), create: false, report: _ => { });
-        foreach (var log in store.OpenTopic("out", writable: false).Partitions)
-        {
-            var offset = log.StartOffset;
-            while (true)
-            {
-                using var fetched = log.Fetch(offset, 1 << 20, isolation);
-                if (fetched.IsEmpty)
-                {
-                    break;
-                }
-
-                foreach (var record in fetched)
-                {
-                    values.Add(Encoding.UTF8.GetString(record.Value));
-                }
-
-                offset = fetched.NextOffset;
-            }
-        }
-
-        values.Sort(StringComparer.Ordinal);
-        return values;
-    }
-
     private void AssertExactlyOnce(IReadOnlyDictionary<string, string> files, int seed, int minimumRows)
     {
         SqlKillHarness.AssertKilledRunMatchesUninterrupted(_dir, dir =>
@@ -59,14 +30,14 @@ public sealed class LogSinkKillNineTests : IDisposable
             {
                 File.WriteAllText(Path.Combine(dir, name), text);
             }
-        }, dir => CommittedValues(dir), seed, minimumRows);
+        }, dir => SqlKillHarness.CommittedLogValues(dir), seed, minimumRows);
 
         // Killed runs left aborted data behind; read_uncommitted shows it, read_committed never does.
-        var committed = CommittedValues(_dir);
-        Assert.True(CommittedValues(_dir, IsolationLevel.ReadUncommitted).Count >= committed.Count);
+        var committed = SqlKillHarness.CommittedLogValues(_dir);
+        Assert.True(SqlKillHarness.CommittedLogValues(_dir, IsolationLevel.ReadUncommitted).Count >= committed.Count);
 
         SqlKillHarness.RunToEnd(_dir);
-        Assert.Equal(committed, CommittedValues(_dir));
+        Assert.Equal(committed, SqlKillHarness.CommittedLogValues(_dir));
     }
 
     [Fact]

@@ -96,35 +96,6 @@ public sealed class LogSourceKillNineTests : IDisposable
         }
     }
 
-    /// <summary>Every record value of topic <c>out</c> visible to a read-committed reader, sorted.</summary>
-    private static List<string> CommittedOutput(string dir)
-    {
-        var values = new List<string>();
-        using var store = LogStore.Open(Path.Combine(dir, "data"), create: false, report: _ => { });
-        foreach (var log in store.OpenTopic("out", writable: false).Partitions)
-        {
-            var offset = log.StartOffset;
-            while (true)
-            {
-                using var fetched = log.Fetch(offset, 1 << 20);
-                if (fetched.IsEmpty)
-                {
-                    break;
-                }
-
-                foreach (var record in fetched)
-                {
-                    values.Add(Encoding.UTF8.GetString(record.Value));
-                }
-
-                offset = fetched.NextOffset;
-            }
-        }
-
-        values.Sort(StringComparer.Ordinal);
-        return values;
-    }
-
     /// <summary>The newest complete checkpoint's id and source offsets (per partition of <c>in</c>), or null when there is none.</summary>
     private static (long Id, long[] Offsets)? ResumePoint(string dir)
     {
@@ -189,7 +160,7 @@ public sealed class LogSourceKillNineTests : IDisposable
         var clock = System.Diagnostics.Stopwatch.StartNew();
         SqlKillHarness.RunToEnd(reference);
         var referenceMs = clock.ElapsedMilliseconds;
-        var expected = CommittedOutput(reference);
+        var expected = SqlKillHarness.CommittedLogValues(reference);
         Assert.True(expected.Count >= Rows * 3 / 10_000 * 50, $"the uninterrupted run wrote only {expected.Count} rows");
 
         // Each run is killed at a random moment after it completed a checkpoint of its own, however slow the machine is, so
@@ -222,10 +193,10 @@ public sealed class LogSourceKillNineTests : IDisposable
         SqlKillHarness.RunToEnd(killed);
         // A fast machine may get through the input in fewer runs; every kill still came after a checkpoint of its own run.
         Assert.True(kills >= Kills / 2, $"the job finished after {kills} kills (the uninterrupted run took {referenceMs} ms): give it more input");
-        Assert.Equal(expected, CommittedOutput(killed));
+        Assert.Equal(expected, SqlKillHarness.CommittedLogValues(killed));
 
         // The output counts every committed input row once and no aborted or open one.
-        var rows = CommittedOutput(killed).Select(line => JsonDocument.Parse(line).RootElement).ToList();
+        var rows = SqlKillHarness.CommittedLogValues(killed).Select(line => JsonDocument.Parse(line).RootElement).ToList();
         Assert.Equal(Rows, rows.Sum(r => r.GetProperty("n").GetInt64()));
         Assert.Equal(Enumerable.Range(0, Rows).Sum(i => (long)(i % 97)), rows.Sum(r => r.GetProperty("total").GetInt64()));
         Assert.All(rows, r => Assert.True(r.GetProperty("hi").GetInt64() < 97));
@@ -242,8 +213,8 @@ public sealed class LogSourceKillNineTests : IDisposable
         Assert.Equal(end, ResumePoint(killed)!.Value.Offsets);
 
         // The finished job run again reads nothing new and publishes nothing.
-        var committed = CommittedOutput(killed);
+        var committed = SqlKillHarness.CommittedLogValues(killed);
         SqlKillHarness.RunToEnd(killed);
-        Assert.Equal(committed, CommittedOutput(killed));
+        Assert.Equal(committed, SqlKillHarness.CommittedLogValues(killed));
     }
 }

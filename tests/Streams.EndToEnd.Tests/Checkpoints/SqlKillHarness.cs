@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Streams.Engine.Log;
 using Streams.Server.Commands;
 
 namespace Streams.EndToEnd.Tests.Checkpoints;
@@ -135,5 +136,34 @@ internal static class SqlKillHarness
                 Directory.Delete(reference, recursive: true);
             }
         }
+    }
+
+    /// <summary>Every record value of log topic <c>out</c> (in the folder's <c>data</c> store) visible at <paramref name="isolation"/>, sorted.</summary>
+    public static List<string> CommittedLogValues(string dir, IsolationLevel isolation = IsolationLevel.ReadCommitted)
+    {
+        var values = new List<string>();
+        using var store = LogStore.Open(Path.Combine(dir, "data"), create: false, report: _ => { });
+        foreach (var log in store.OpenTopic("out", writable: false).Partitions)
+        {
+            var offset = log.StartOffset;
+            while (true)
+            {
+                using var fetched = log.Fetch(offset, 1 << 20, isolation);
+                if (fetched.IsEmpty)
+                {
+                    break;
+                }
+
+                foreach (var record in fetched)
+                {
+                    values.Add(Encoding.UTF8.GetString(record.Value));
+                }
+
+                offset = fetched.NextOffset;
+            }
+        }
+
+        values.Sort(StringComparer.Ordinal);
+        return values;
     }
 }

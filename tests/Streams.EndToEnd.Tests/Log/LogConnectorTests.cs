@@ -23,6 +23,37 @@ public sealed class LogConnectorTests : IDisposable
         new Field("ts", DataType.Timestamp), new Field("_offset", DataType.Int64), new Field("_partition", DataType.Int32),
     ], eventTimeIndex: 3);
 
+    /// <summary>The "n" field of every record of <paramref name="topic"/> visible at <paramref name="isolation"/>, sorted.</summary>
+    private static List<int> SortedValuesOfN(LogTopic topic, IsolationLevel isolation)
+    {
+        var values = new List<int>();
+        foreach (var log in topic.Partitions)
+        {
+            using var f = log.Fetch(0, 1 << 20, isolation);
+            foreach (var r in f)
+            {
+                values.Add(System.Text.Json.JsonDocument.Parse(r.Value.ToArray()).RootElement.GetProperty("n").GetInt32());
+            }
+        }
+
+        values.Sort();
+        return values;
+    }
+
+    /// <summary>Writes rows (user "u0".."u4", n = <paramref name="from"/> + i) through <paramref name="writer"/>.</summary>
+    private void WriteUserRows(ISinkWriter writer, Schema schema, int from, int count)
+    {
+        using var rows = _pool.Rent(schema, count);
+        for (var i = 0; i < count; i++)
+        {
+            rows.ColumnAt<string>(0).Values[i] = "u" + (i % 5);
+            rows.ColumnAt<int>(1).Values[i] = from + i;
+        }
+
+        rows.Count = count;
+        writer.Write(rows);
+    }
+
     private ConnectorContext Context(Dictionary<string, string> options, Schema? schema = null) =>
         new("orders", schema ?? Orders, options, _dir.Path, null, new Letters(_dead), _pool);
 
@@ -148,34 +179,9 @@ public sealed class LogConnectorTests : IDisposable
         var sink = factory.CreateSink(Context(new() { ["topic"] = "out", ["partitions"] = "2", ["key.field"] = "user", ["fsync"] = "never" }, schema));
         var topic = store.OpenTopic("out");
 
-        List<int> Read(IsolationLevel isolation)
-        {
-            var values = new List<int>();
-            foreach (var log in topic.Partitions)
-            {
-                using var f = log.Fetch(0, 1 << 20, isolation);
-                foreach (var r in f)
-                {
-                    values.Add(System.Text.Json.JsonDocument.Parse(r.Value.ToArray()).RootElement.GetProperty("n").GetInt32());
-                }
-            }
+        List<int> Read(IsolationLevel isolation) => SortedValuesOfN(topic, isolation);
 
-            values.Sort();
-            return values;
-        }
-
-        void WriteRows(ISinkWriter writer, int from, int count)
-        {
-            using var rows = _pool.Rent(schema, count);
-            for (var i = 0; i < count; i++)
-            {
-                rows.ColumnAt<string>(0).Values[i] = "u" + (i % 5);
-                rows.ColumnAt<int>(1).Values[i] = from + i;
-            }
-
-            rows.Count = count;
-            writer.Write(rows);
-        }
+        void WriteRows(ISinkWriter writer, int from, int count) => WriteUserRows(writer, schema, from, count);
 
         var first = (Streams.Engine.Checkpoints.ITransactionalSinkWriter)sink.OpenWriter(0);
         first.RecoverTransactions(0);
@@ -239,34 +245,9 @@ public sealed class LogConnectorTests : IDisposable
         var firstSink = Sink("fail");
         var topic = store.OpenTopic("out");
 
-        List<int> Committed()
-        {
-            var values = new List<int>();
-            foreach (var log in topic.Partitions)
-            {
-                using var f = log.Fetch(0, 1 << 20);
-                foreach (var r in f)
-                {
-                    values.Add(System.Text.Json.JsonDocument.Parse(r.Value.ToArray()).RootElement.GetProperty("n").GetInt32());
-                }
-            }
+        List<int> Committed() => SortedValuesOfN(topic, IsolationLevel.ReadCommitted);
 
-            values.Sort();
-            return values;
-        }
-
-        void WriteRows(ISinkWriter writer, int from, int count)
-        {
-            using var rows = _pool.Rent(schema, count);
-            for (var i = 0; i < count; i++)
-            {
-                rows.ColumnAt<string>(0).Values[i] = "u" + (i % 5);
-                rows.ColumnAt<int>(1).Values[i] = from + i;
-            }
-
-            rows.Count = count;
-            writer.Write(rows);
-        }
+        void WriteRows(ISinkWriter writer, int from, int count) => WriteUserRows(writer, schema, from, count);
 
         var first = (Streams.Engine.Checkpoints.ITransactionalSinkWriter)firstSink.OpenWriter(0);
         first.RecoverTransactions(0);

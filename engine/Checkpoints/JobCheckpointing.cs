@@ -171,7 +171,7 @@ public sealed class JobCheckpointing : ICheckpointHooks
             return new SnapshottingOperator(@operator, stateful, id, _coordinator);
         }
 
-        if (@operator is IStatelessOperator or Operators.Filter.FilterOperator or Operators.Project.ProjectOperator || @operator.GetType().Name == "CallbackSinkOperator")
+        if (@operator is IStatelessOperator)
         {
             return @operator;
         }

@@ -7,7 +7,7 @@ namespace Streams.Query.Execution;
 /// Copies each live row (and its row kind) as many times as its last column, a BIGINT count, says; the copies leave that
 /// column out. A NULL or non-positive count writes nothing.
 /// </summary>
-internal sealed class ReplicateRowsOperator(Schema output) : IOperator
+internal sealed class ReplicateRowsOperator(Schema output) : IOperator, Streams.Engine.State.IStatelessOperator
 {
     public void OnBatch(ColumnBatch batch, IOperatorOutput output1)
     {

@@ -10,7 +10,7 @@ namespace Streams.Query.Execution;
 /// slide that contain the row. CUMULATE(step, size): in the size-aligned window [ws, ws + size), every [ws, ws + k * step)
 /// that ends after the row.
 /// </summary>
-internal sealed class WindowExpandOperator(Schema input, Schema output, WindowDef window) : IOperator
+internal sealed class WindowExpandOperator(Schema input, Schema output, WindowDef window) : IOperator, Streams.Engine.State.IStatelessOperator
 {
     public void OnBatch(ColumnBatch batch, IOperatorOutput output1)
     {

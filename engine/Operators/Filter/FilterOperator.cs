@@ -11,7 +11,7 @@ public delegate void BatchFilter(ColumnBatch batch);
 /// row by row and only the failing rows go to the dead letters. Rows are never copied; downstream operators skip
 /// filtered rows through the bitvector, and batches left with no live row are recycled at once.
 /// </summary>
-public sealed class FilterOperator(BatchFilter filter) : IOperator
+public sealed class FilterOperator(BatchFilter filter) : IOperator, State.IStatelessOperator
 {
     /// <inheritdoc />
     public void OnBatch(ColumnBatch batch, IOperatorOutput output)

@@ -14,7 +14,7 @@ public delegate void BatchProjector(ColumnBatch input, ColumnBatch output);
 /// SELECT list: turns each batch into a batch of the output schema through a compiled projector. If the projector
 /// throws, the batch is projected row by row and only the failing rows go to the dead letters.
 /// </summary>
-public sealed class ProjectOperator(Schema outputSchema, BatchProjector projector) : IOperator
+public sealed class ProjectOperator(Schema outputSchema, BatchProjector projector) : IOperator, State.IStatelessOperator
 {
     /// <summary>The schema of the batches this operator emits.</summary>
     public Schema OutputSchema { get; } = outputSchema;

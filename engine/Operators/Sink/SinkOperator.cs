@@ -42,7 +42,7 @@ public sealed class SinkOperator(ISinkWriter writer) : IOperator, IDisposable
 }
 
 /// <summary>Ends a chain in a user callback; calls from the parallel tasks of one sink share a lock so the callback needs none.</summary>
-internal sealed class CallbackSinkOperator(Action<ColumnBatch> onBatch, Lock gate) : IOperator
+internal sealed class CallbackSinkOperator(Action<ColumnBatch> onBatch, Lock gate) : IOperator, State.IStatelessOperator
 {
     public void OnBatch(ColumnBatch batch, IOperatorOutput output)
     {

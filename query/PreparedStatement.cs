@@ -114,7 +114,8 @@ public sealed class PreparedStatement
                     }
 
                     using var writer = sink.OpenWriter(0);
-                    await RunInto(writer, changelog, cancellationToken).ConfigureAwait(false);
+                    // A changelog sink (debezium-json) takes every change; any other gets the final result.
+                    await RunInto(writer, changelog || Target!.IsChangelog, cancellationToken).ConfigureAwait(false);
                     writer.Flush();
                     return;
                 }

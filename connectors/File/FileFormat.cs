@@ -11,6 +11,8 @@ public enum FileFormat
     Csv,
     /// <summary>Apache Arrow IPC, file or stream form (<c>arrow</c>).</summary>
     Arrow,
+    /// <summary>Debezium JSON change events, one per line (<c>debezium-json</c>): a changelog of inserts, updates and deletes.</summary>
+    DebeziumJson,
 }
 
 /// <summary>Reading the <c>format</c> option.</summary>
@@ -35,7 +37,8 @@ public static class FileFormats
             "json" or "ndjson" => FileFormat.Json,
             "csv" => FileFormat.Csv,
             "arrow" => FileFormat.Arrow,
-            _ => throw new ConnectorException($"unknown format '{name}' (expected 'json', 'csv' or 'arrow')"),
+            "debezium-json" => FileFormat.DebeziumJson,
+            _ => throw new ConnectorException($"unknown format '{name}' (expected 'json', 'csv', 'arrow' or 'debezium-json')"),
         };
     }
 

@@ -182,7 +182,7 @@ internal sealed class FileSinkWriter : ISinkWriter, Streams.Engine.Checkpoints.I
                 _arrow = new Arrow.ArrowStreamEncoder(_sink.Schema, _stream, leaveOpen: true);
                 break;
             default:
-                _json = new NdjsonEncoder(_sink.Schema, _stream, new NdjsonEncoderOptions { ChangelogOp = _sink.Changelog, LeaveOpen = true });
+                _json = new NdjsonEncoder(_sink.Schema, _stream, new NdjsonEncoderOptions { ChangelogOp = _sink.Changelog, DebeziumEnvelope = _sink.Format == FileFormat.DebeziumJson, LeaveOpen = true });
                 break;
         }
 

@@ -66,7 +66,7 @@ public sealed class FileSource : ISourceConnector
     }
 }
 
-/// <summary>Reads one NDJSON or CSV file into batches.</summary>
+/// <summary>Reads one NDJSON, Debezium JSON or CSV file into batches.</summary>
 internal sealed class TextFileReader : ISourceReader
 {
     private readonly SafeFileHandle _handle;
@@ -74,6 +74,8 @@ internal sealed class TextFileReader : ISourceReader
     private readonly ConnectorContext _context;
     private readonly NdjsonDecoder? _json;
     private readonly CsvDecoder? _csv;
+    private readonly DebeziumJsonDecoder? _debezium;
+    private readonly int _rowsPerRecord = 1;
     private readonly RecordReader _records;
     private bool _done;
 
@@ -101,6 +103,11 @@ internal sealed class TextFileReader : ISourceReader
                 offset = Math.Max(offset, header.Offset);
             }
         }
+        else if (format == FileFormat.DebeziumJson)
+        {
+            _debezium = new DebeziumJsonDecoder(context.Schema);
+            _rowsPerRecord = DebeziumJsonDecoder.MaxRowsPerEvent;
+        }
         else
         {
             _json = new NdjsonDecoder(context.Schema);
@@ -125,7 +132,7 @@ internal sealed class TextFileReader : ISourceReader
 
         cancellationToken.ThrowIfCancellationRequested();
         var batch = _context.Pool.Rent(_context.Schema);
-        while (!batch.IsFull && _records.TryRead(out var record, out var line))
+        while (batch.Count + _rowsPerRecord <= batch.Capacity && _records.TryRead(out var record, out var line))
         {
             if (record.IsWhiteSpace())
             {
@@ -133,7 +140,9 @@ internal sealed class TextFileReader : ISourceReader
             }
 
             string? error;
-            var ok = _json is not null ? _json.TryDecode(record, batch, out error) : _csv!.TryDecode(record, batch, out error);
+            var ok = _json is not null ? _json.TryDecode(record, batch, out error)
+                : _debezium is not null ? _debezium.TryDecode(record, batch, out error)
+                : _csv!.TryDecode(record, batch, out error);
             if (!ok)
             {
                 Reject(record, line, error!);

@@ -20,6 +20,10 @@ public sealed class NdjsonEncoder : IDisposable
     private const int FlushThreshold = 64 * 1024;
 
     private static readonly JsonEncodedText OpKey = JsonEncodedText.Encode("op", JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
+    private static readonly JsonEncodedText BeforeKey = JsonEncodedText.Encode("before");
+    private static readonly JsonEncodedText AfterKey = JsonEncodedText.Encode("after");
+    private static readonly JsonEncodedText CreateOp = JsonEncodedText.Encode("c");
+    private static readonly JsonEncodedText DeleteOp = JsonEncodedText.Encode("d");
     private static readonly JsonEncodedText[] OpValues =
     [
         JsonEncodedText.Encode("+I", JavaScriptEncoder.UnsafeRelaxedJsonEscaping),
@@ -35,6 +39,7 @@ public sealed class NdjsonEncoder : IDisposable
     private readonly DataType[] _types;
     private readonly bool[] _omit;
     private readonly bool _op;
+    private readonly bool _debezium;
     private readonly bool _leaveOpen;
 
     /// <summary>Creates an encoder of rows of <paramref name="schema"/> onto <paramref name="output"/>.</summary>
@@ -43,6 +48,7 @@ public sealed class NdjsonEncoder : IDisposable
         options ??= new NdjsonEncoderOptions();
         _output = output;
         _op = options.ChangelogOp;
+        _debezium = options.DebeziumEnvelope;
         _leaveOpen = options.LeaveOpen;
         _keys = new JsonEncodedText[schema.Count];
         _types = new DataType[schema.Count];
@@ -105,12 +111,49 @@ public sealed class NdjsonEncoder : IDisposable
 
     private void WriteObject(ColumnBatch batch, Column[] columns, int row)
     {
+        if (_debezium)
+        {
+            // As Flink's debezium-json writes a changelog: +I and +U become creates of "after", -U and -D deletes of "before".
+            var added = batch.KindOf(row) is RowKind.Insert or RowKind.UpdateAfter;
+            _writer.WriteStartObject();
+            if (added)
+            {
+                _writer.WriteNull(BeforeKey);
+            }
+
+            _writer.WritePropertyName(added ? AfterKey : BeforeKey);
+            WriteFields(columns, row);
+            if (!added)
+            {
+                _writer.WriteNull(AfterKey);
+            }
+
+            _writer.WriteString(OpKey, added ? CreateOp : DeleteOp);
+            _writer.WriteEndObject();
+            _writer.Flush();
+            return;
+        }
+
         _writer.WriteStartObject();
         if (_op)
         {
             _writer.WriteString(OpKey, OpValues[(int)batch.KindOf(row)]);
         }
 
+        WriteFieldsOf(columns, row);
+        _writer.WriteEndObject();
+        _writer.Flush();
+    }
+
+    private void WriteFields(Column[] columns, int row)
+    {
+        _writer.WriteStartObject();
+        WriteFieldsOf(columns, row);
+        _writer.WriteEndObject();
+    }
+
+    private void WriteFieldsOf(Column[] columns, int row)
+    {
         for (var c = 0; c < columns.Length; c++)
         {
             if (_omit[c])
@@ -121,9 +164,6 @@ public sealed class NdjsonEncoder : IDisposable
             _writer.WritePropertyName(_keys[c]);
             WriteValue(columns[c], _types[c], row);
         }
-
-        _writer.WriteEndObject();
-        _writer.Flush();
     }
 
     private void WriteValue(Column column, DataType type, int row)
@@ -225,6 +265,12 @@ public sealed record NdjsonEncoderOptions
 {
     /// <summary>Adds an <c>"op"</c> field (<c>+I</c>, <c>-U</c>, <c>+U</c>, <c>-D</c>) to every row: changelog output.</summary>
     public bool ChangelogOp { get; init; }
+
+    /// <summary>
+    /// Writes each row as a Debezium change event (<c>{"before": null, "after": {...}, "op": "c"}</c> for +I/+U,
+    /// <c>{"before": {...}, "after": null, "op": "d"}</c> for -U/-D): the <c>debezium-json</c> format.
+    /// </summary>
+    public bool DebeziumEnvelope { get; init; }
 
     /// <summary>Keeps the stream open when the encoder is disposed (stdout).</summary>
     public bool LeaveOpen { get; init; }

@@ -350,6 +350,11 @@ internal sealed partial class Binder
             throw new SqlException(call.Pos, $"{call.Name} needs a time column and an interval");
         }
 
+        if (input.ReadsChangelog)
+        {
+            throw new SqlException(call.Pos, $"not supported: GROUP BY {call.Name}(...) over a changelog (a debezium-json source): windows need insert-only rows");
+        }
+
         var time = BindExpr(call.Args[0], scope);
         if (time is not BoundColumn tc || time.Type != DataType.Timestamp)
         {

@@ -429,6 +429,11 @@ internal sealed partial class Binder(Catalog catalog)
     private (LogicalNode, Scope) BindWindowTvf(WindowTvfRef w)
     {
         var (input, scope) = BindFrom(w.Source);
+        if (input.ReadsChangelog)
+        {
+            throw new SqlException(w.Pos, $"not supported: {w.Kind} over a changelog (a debezium-json source): windows need insert-only rows; aggregate the changelog with GROUP BY instead");
+        }
+
         var time = scope.Resolve(null, w.TimeColumn, w.TimeColumnPos);
         if (input.Schema[time].Type != DataType.Timestamp)
         {

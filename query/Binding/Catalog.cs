@@ -33,6 +33,12 @@ internal sealed class CatalogEntry
     public SourcePosition Pos { get; init; }
 
     public string? Option(string key) => Options.LastOrDefault(o => o.Key.Equals(key, StringComparison.OrdinalIgnoreCase)).Value;
+
+    /// <summary>
+    /// True when the connector reads a changelog (format <c>debezium-json</c>): its rows insert, update and delete, so
+    /// every operator above it takes retractions, and writing to it keeps every change instead of the final result.
+    /// </summary>
+    public bool IsChangelog => (Option("format") ?? Option("value.format")) is { } format && format.Equals("debezium-json", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>The names a script has declared, resolved case-insensitively.</summary>

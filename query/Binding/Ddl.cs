@@ -19,7 +19,7 @@ internal static class Ddl
     /// <summary>Flink formats with no decoder here (the file connector reads json, csv and arrow).</summary>
     private static readonly HashSet<string> UnsupportedFormats = new(StringComparer.OrdinalIgnoreCase)
     {
-        "avro", "avro-confluent", "parquet", "orc", "raw", "protobuf", "debezium-json", "debezium-avro-confluent", "canal-json", "maxwell-json", "ogg-json",
+        "avro", "avro-confluent", "parquet", "orc", "raw", "protobuf", "debezium-avro-confluent", "canal-json", "maxwell-json", "ogg-json",
     };
 
     public static CatalogEntry CreateEntry(CreateSourceStatement create, ConnectorRegistry connectors)
@@ -113,7 +113,7 @@ internal static class Ddl
 
         if (options.LastOrDefault(o => o.Key is "format" or "value.format").Value is { } format && UnsupportedFormats.Contains(format))
         {
-            throw new SqlException(OptionPos(options.Last(o => o.Key is "format" or "value.format").Key), $"not supported: format '{format}' (json, csv or arrow)");
+            throw new SqlException(OptionPos(options.Last(o => o.Key is "format" or "value.format").Key), $"not supported: format '{format}' (json, csv, arrow or debezium-json)");
         }
 
         if (connector is not null && connector.Equals("filesystem", StringComparison.OrdinalIgnoreCase) && !connectors.TryGet(connector, out _))

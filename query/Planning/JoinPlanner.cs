@@ -60,7 +60,12 @@ internal static class JoinPlanner
         }
 
         IntervalBounds? interval = null;
-        if (lower is not null && upper is not null && lowerLeft == upperLeft)
+        if (left.ReadsChangelog || right.ReadsChangelog)
+        {
+            // An interval join forgets rows by event time and cannot take retractions: a changelog joins as a regular join.
+            residual.AddRange(timeParts);
+        }
+        else if (lower is not null && upper is not null && lowerLeft == upperLeft)
         {
             interval = new IntervalBounds(lowerLeft, rightTime, lower.Value, upper.Value);
         }

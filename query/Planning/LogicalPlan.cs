@@ -17,6 +17,12 @@ internal abstract class LogicalNode
     public virtual bool IsUpdating => Inputs.Any(i => i.IsUpdating);
 
     /// <summary>
+    /// True when a changelog source (format debezium-json) feeds this node: its rows may be retracted, so windows and
+    /// interval joins, which forget rows by event time, cannot take them.
+    /// </summary>
+    public bool ReadsChangelog => this is ScanNode { Source.IsChangelog: true } || Inputs.Any(i => i.ReadsChangelog);
+
+    /// <summary>
     /// Where the node's window_start / window_end columns are while they still bound the window that produced them
     /// (Flink's window attributes: they survive projections, renames and filters), or null.
     /// </summary>
@@ -44,11 +50,16 @@ internal sealed class ScanNode(CatalogEntry source, BoundExpr? pushedFilter = nu
 
     public override IReadOnlyList<LogicalNode> Inputs => [];
 
-    public override bool IsUpdating => false;
+    public override bool IsUpdating => Source.IsChangelog;
 
     public override string Describe()
     {
         var sb = new StringBuilder($"Scan {Source.Name} [connector={Source.Option("connector") ?? "?"}");
+        if (Source.IsChangelog)
+        {
+            sb.Append(", changelog");
+        }
+
         if (Source.Schema.EventTimeIndex >= 0)
         {
             sb.Append($", watermark={Source.Schema[Source.Schema.EventTimeIndex].Name} - {Source.WatermarkDelayMs}ms");

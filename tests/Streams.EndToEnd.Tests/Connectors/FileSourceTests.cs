@@ -153,7 +153,7 @@ public sealed class FileSourceTests
         Assert.Contains("wildcards are supported in the file name only", folderGlob.Message);
         dir.File("x.ndjson", "{}\n");
         var format = Assert.Throws<ConnectorException>(() => new FileSource(Context(Bids, dir.Path, options: [("path", "x.ndjson"), ("format", "xml")])));
-        Assert.Equal("unknown format 'xml' (expected 'json', 'csv' or 'arrow')", format.Message);
+        Assert.Equal("unknown format 'xml' (expected 'json', 'csv', 'arrow' or 'debezium-json')", format.Message);
         var noPath = Assert.Throws<ConnectorException>(() => new FileSource(Context(Bids, dir.Path)));
         Assert.Contains("needs a 'path' option", noPath.Message);
     }

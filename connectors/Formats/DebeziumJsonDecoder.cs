@@ -48,13 +48,14 @@ public sealed class DebeziumJsonDecoder(Schema schema)
 
             if (envelope is { Op: 0, Payload: { } payload })
             {
-                envelope = Read(line.Slice(payload.Start, payload.Length));
-                envelope = envelope with { Before = Shift(envelope.Before, payload.Start), After = Shift(envelope.After, payload.Start) };
+                var offset = payload.Start.Value;
+                envelope = Read(line[payload]);
+                envelope = envelope with { Before = Shift(envelope.Before, offset), After = Shift(envelope.After, offset) };
             }
         }
         catch (JsonException e)
         {
-            error = e.BytePositionInLine is { } position ? $"malformed JSON at column {position + 1}" : "malformed JSON";
+            error = NdjsonDecoder.MalformedReason(e);
             return false;
         }
         catch (InvalidOperationException)
@@ -134,7 +135,7 @@ public sealed class DebeziumJsonDecoder(Schema schema)
                 0 => envelope with { Op = op },
                 1 => envelope with { Before = value },
                 2 => envelope with { After = value },
-                3 => envelope with { Payload = value is { } p ? (p.Start.Value, p.End.Value - p.Start.Value) : null, NullPayload = isNull },
+                3 => envelope with { Payload = value, NullPayload = isNull },
                 _ => envelope,
             };
         }
@@ -148,5 +149,5 @@ public sealed class DebeziumJsonDecoder(Schema schema)
     }
 
     /// <summary>The op letter (0: none), the byte ranges of the row images and of a converter's payload object, and whether that payload is null.</summary>
-    private readonly record struct Envelope(byte Op, Range? Before, Range? After, (int Start, int Length)? Payload, bool NullPayload);
+    private readonly record struct Envelope(byte Op, Range? Before, Range? After, Range? Payload, bool NullPayload);
 }

@@ -116,7 +116,7 @@ public sealed class NdjsonDecoder
 
     // The reader's message ends with its own "LineNumber: 0 | BytePositionInLine: n." — within one line that is a column.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static string MalformedReason(JsonException e)
+    internal static string MalformedReason(JsonException e)
     {
         var message = e.Message;
         var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);

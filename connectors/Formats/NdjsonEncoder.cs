@@ -111,43 +111,39 @@ public sealed class NdjsonEncoder : IDisposable
 
     private void WriteObject(ColumnBatch batch, Column[] columns, int row)
     {
+        _writer.WriteStartObject();
         if (_debezium)
         {
             // As Flink's debezium-json writes a changelog: +I and +U become creates of "after", -U and -D deletes of "before".
             var added = batch.KindOf(row) is RowKind.Insert or RowKind.UpdateAfter;
-            _writer.WriteStartObject();
-            if (added)
-            {
-                _writer.WriteNull(BeforeKey);
-            }
-
-            _writer.WritePropertyName(added ? AfterKey : BeforeKey);
-            WriteFields(columns, row);
-            if (!added)
-            {
-                _writer.WriteNull(AfterKey);
-            }
-
+            WriteImageOrNull(BeforeKey, !added, columns, row);
+            WriteImageOrNull(AfterKey, added, columns, row);
             _writer.WriteString(OpKey, added ? CreateOp : DeleteOp);
-            _writer.WriteEndObject();
-            _writer.Flush();
-            return;
         }
-
-        _writer.WriteStartObject();
-        if (_op)
+        else
         {
-            _writer.WriteString(OpKey, OpValues[(int)batch.KindOf(row)]);
+            if (_op)
+            {
+                _writer.WriteString(OpKey, OpValues[(int)batch.KindOf(row)]);
+            }
+
+            WriteFieldsOf(columns, row);
         }
 
-        WriteFieldsOf(columns, row);
         _writer.WriteEndObject();
         _writer.Flush();
     }
 
-    private void WriteFields(Column[] columns, int row)
+    /// <summary>Writes <paramref name="key"/>: the row as an object, or null.</summary>
+    private void WriteImageOrNull(JsonEncodedText key, bool image, Column[] columns, int row)
     {
-        _writer.WriteStartObject();
+        if (!image)
+        {
+            _writer.WriteNull(key);
+            return;
+        }
+
+        _writer.WriteStartObject(key);
         WriteFieldsOf(columns, row);
         _writer.WriteEndObject();
     }

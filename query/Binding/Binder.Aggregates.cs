@@ -350,10 +350,7 @@ internal sealed partial class Binder
             throw new SqlException(call.Pos, $"{call.Name} needs a time column and an interval");
         }
 
-        if (input.ReadsChangelog)
-        {
-            throw new SqlException(call.Pos, $"not supported: GROUP BY {call.Name}(...) over a changelog (a debezium-json source): windows need insert-only rows");
-        }
+        RefuseWindowOverChangelog(input, call.Pos, $"GROUP BY {call.Name}(...)");
 
         var time = BindExpr(call.Args[0], scope);
         if (time is not BoundColumn tc || time.Type != DataType.Timestamp)

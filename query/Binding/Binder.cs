@@ -426,13 +426,19 @@ internal sealed partial class Binder(Catalog catalog)
         throw new SqlException(e.Pos, $"{what} must be an INTERVAL literal, not {b.Type.SqlName()}");
     }
 
+    /// <summary>Windows forget rows by event time and cannot take retractions: a changelog source below one is an error at its position.</summary>
+    private static void RefuseWindowOverChangelog(LogicalNode input, SourcePosition pos, string window)
+    {
+        if (input.ReadsChangelog)
+        {
+            throw new SqlException(pos, $"not supported: {window} over a changelog (a debezium-json source): windows need insert-only rows; aggregate the changelog with GROUP BY instead");
+        }
+    }
+
     private (LogicalNode, Scope) BindWindowTvf(WindowTvfRef w)
     {
         var (input, scope) = BindFrom(w.Source);
-        if (input.ReadsChangelog)
-        {
-            throw new SqlException(w.Pos, $"not supported: {w.Kind} over a changelog (a debezium-json source): windows need insert-only rows; aggregate the changelog with GROUP BY instead");
-        }
+        RefuseWindowOverChangelog(input, w.Pos, w.Kind);
 
         var time = scope.Resolve(null, w.TimeColumn, w.TimeColumnPos);
         if (input.Schema[time].Type != DataType.Timestamp)
